@@ -1,0 +1,146 @@
+// Package partner keeps a firm's partner firms. This is the foundation's
+// minimal partner: name, domain, partnership model and lifecycle status; the
+// partners issue grows it into the directory.
+package partner
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/allyway/allyway/internal/apperr"
+	"github.com/allyway/allyway/internal/db"
+)
+
+// Types are the five partnership models.
+var Types = []string{"referral", "delivery", "alliance", "technology", "channel"}
+
+// TypeLabels are how people name the models.
+var TypeLabels = map[string]string{
+	"referral":   "Referral",
+	"delivery":   "Subcontracting / delivery",
+	"alliance":   "Strategic alliance / JV",
+	"technology": "Technology / platform",
+	"channel":    "Channel / reseller",
+}
+
+// Statuses are the lifecycle states, in order.
+var Statuses = []string{"prospect", "qualifying", "onboarding", "active", "paused", "inactive", "ended"}
+
+// Partner is a partner firm.
+type Partner struct {
+	ID        uuid.UUID
+	TenantID  uuid.UUID
+	Name      string
+	Domain    string
+	Type      string
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Input is what a person fills in to add a partner.
+type Input struct {
+	Name   string
+	Domain string
+	Type   string
+}
+
+// Validate trims the input and checks it; EInvalid with per-field messages.
+func (in *Input) Validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Domain = NormalizeDomain(in.Domain)
+	in.Type = strings.TrimSpace(in.Type)
+	errs := map[string]string{}
+	if in.Name == "" {
+		errs["name"] = "Enter the partner firm's name."
+	} else if len(in.Name) > 200 {
+		errs["name"] = "Keep the name under 200 characters."
+	}
+	if in.Domain != "" && (!strings.Contains(in.Domain, ".") || strings.ContainsAny(in.Domain, " /@")) {
+		errs["domain"] = "Enter a web domain like partnerfirm.com."
+	}
+	if in.Type == "" {
+		in.Type = "referral"
+	}
+	if _, ok := TypeLabels[in.Type]; !ok {
+		errs["type"] = "Choose one of the five partnership models."
+	}
+	if len(errs) > 0 {
+		return apperr.Invalid(errs)
+	}
+	return nil
+}
+
+// NormalizeDomain turns "https://www.Firm.com/about" into "firm.com".
+func NormalizeDomain(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return ""
+	}
+	if strings.Contains(s, "://") {
+		if u, err := url.Parse(s); err == nil {
+			s = u.Host
+		}
+	}
+	s, _, _ = strings.Cut(s, "/")
+	return strings.TrimPrefix(s, "www.")
+}
+
+const cols = `id, tenant_id, name, coalesce(domain, ''), type, status, created_at, updated_at`
+
+func scan(row interface{ Scan(...any) error }) (Partner, error) {
+	var p Partner
+	err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Domain, &p.Type, &p.Status, &p.CreatedAt, &p.UpdatedAt)
+	return p, err
+}
+
+// Create adds a partner in the prospect status.
+func Create(ctx context.Context, q db.Querier, tenantID uuid.UUID, in Input) (Partner, error) {
+	if err := in.Validate(); err != nil {
+		return Partner{}, err
+	}
+	var domain *string
+	if in.Domain != "" {
+		domain = &in.Domain
+	}
+	return scan(q.QueryRow(ctx, `INSERT INTO partners (tenant_id, name, domain, type) VALUES ($1, $2, $3, $4)
+		RETURNING `+cols, tenantID, in.Name, domain, in.Type))
+}
+
+// Get returns one partner of the firm; ENotFound for another firm's id.
+func Get(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Partner, error) {
+	p, err := scan(q.QueryRow(ctx, `SELECT `+cols+` FROM partners WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if db.IsNoRows(err) {
+		return Partner{}, apperr.NotFound("Partner")
+	}
+	return p, err
+}
+
+// List returns the firm's partners by name.
+func List(ctx context.Context, q db.Querier, tenantID uuid.UUID) ([]Partner, error) {
+	rows, err := q.Query(ctx, `SELECT `+cols+` FROM partners WHERE tenant_id = $1 ORDER BY lower(name), id`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Partner
+	for rows.Next() {
+		p, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// SetStatus moves a partner to another lifecycle status (the partners issue
+// adds the allowed-moves machine and history).
+func SetStatus(ctx context.Context, q db.Querier, tenantID, id uuid.UUID, status string) error {
+	_, err := q.Exec(ctx, `UPDATE partners SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, id, status)
+	return err
+}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/allyway/allyway/internal/auth"
+	"github.com/allyway/allyway/web"
+)
+
+// routes is the whole HTTP surface. Chains, outermost first:
+// observe (request id, log, metrics, recover) → security headers → body
+// limit; then either the API (bearer token) or the browser chain:
+// cross-origin protection → session → user → (signed in) → firm member → role.
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.observe, s.securityHeaders, limitBody)
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, http.StatusMethodNotAllowed, "That action isn't available here.")
+	})
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", s.metrics.handler())
+	r.Handle("/static/*", web.StaticHandler())
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
+
+	// JSON API v1: bearer tokens, problem+json, no cookies.
+	r.Route("/api/v1", s.apiRoutes)
+
+	// Browser pages.
+	r.Group(func(r chi.Router) {
+		r.Use(s.crossOrigin, s.sessions.LoadAndSave, markSession, s.loadUser, noStore)
+
+		r.Get("/", s.root)
+		r.Get("/login", s.showLogin)
+		r.Post("/login", s.login)
+		r.Get("/login/2fa", s.showLogin2FA)
+		r.Post("/login/2fa", s.login2FA)
+		r.Post("/logout", s.logout)
+		r.Get("/signup", s.showSignup)
+		r.Post("/signup", s.signup)
+		s.passwordRoutes(r)   // password.go: forgot / reset
+		s.invitationRoutes(r) // invitation.go: accept an invitation
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireUser)
+			r.Get("/home", s.home)
+			s.accountRoutes(r) // account.go: profile, password, two-factor
+			if s.DevMail {
+				r.Get("/dev/mail", s.devMailList)
+				r.Get("/dev/mail/{id}", s.devMailShow)
+			}
+
+			r.Route("/t/{tenant}", func(r chi.Router) {
+				r.Use(s.staffArea)
+				r.Get("/", s.dashboard)
+				s.staffRoutes(r)
+			})
+			r.Route("/p/{tenant}", func(r chi.Router) {
+				r.Use(s.portalArea)
+				r.Get("/", s.portalHome)
+				s.portalTeamRoutes(r) // portal_team.go: a partner admin's team
+			})
+		})
+	})
+	return r
+}
+
+// staffRoutes are the firm's pages under /t/{tenant}.
+func (s *Server) staffRoutes(r chi.Router) {
+	r.Route("/partners", func(r chi.Router) {
+		r.Get("/", s.partnerList)
+		r.With(s.requireCap(auth.ManagePartners)).Get("/new", s.partnerNew)
+		r.With(s.requireCap(auth.ManagePartners)).Post("/", s.partnerCreate)
+		r.Get("/{id}", s.partnerShow)
+	})
+	r.Route("/settings", func(r chi.Router) {
+		r.Use(s.requireCap(auth.ManageSettings))
+		s.teamRoutes(r)     // team.go: staff, portal users, invitations
+		s.tokenRoutes(r)    // token.go: API tokens
+		s.securityRoutes(r) // security.go: two-factor policy
+		r.Get("/audit", s.auditList)
+	})
+}
