@@ -105,4 +105,3 @@ func ensureDatabase(ctx context.Context, adminURL, dbURL, name string) (string, 
 	}
 	return dbURL, nil
 }
-

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"slices"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/a-h/templ"

@@ -11,10 +11,10 @@ type LoginProps struct {
 // account and only names the firm.
 type SignupProps struct {
 	Form
-	SignedIn  bool
-	FirmName  string
-	Slug      string
-	Name      string
-	Email     string
-	BaseURL   string
+	SignedIn bool
+	FirmName string
+	Slug     string
+	Name     string
+	Email    string
+	BaseURL  string
 }
