@@ -140,11 +140,11 @@ const (
 	// recoveryAlphabet is lower-case letters and digits without the easily
 	// confused 0/o, 1/l/i (31 symbols, ~4.95 bits each).
 	recoveryAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
-	recoveryCodeLen  = 10 // symbols, shown as xxxx-xxxx-xx (~49.5 bits)
+	recoveryCodeLen  = 24 // symbols, shown as xxxxxx-xxxxxx-xxxxxx-xxxxxx (~119 bits, so SHA-256 storage meets ASVS 6.5.2)
 )
 
 // NewRecoveryCodes returns n (DefaultRecoveryCodes if n <= 0) distinct random
-// recovery codes formatted xxxx-xxxx-xx. Show them to the user once; store
+// recovery codes formatted xxxxxx-xxxxxx-xxxxxx-xxxxxx. Show them to the user once; store
 // only HashRecoveryCode of each and delete a code's hash when it is used.
 func NewRecoveryCodes(n int) []string {
 	if n <= 0 {
@@ -176,11 +176,11 @@ func newRecoveryCode() string {
 			}
 		}
 	}
-	return string(raw[0:4]) + "-" + string(raw[4:8]) + "-" + string(raw[8:10])
+	return string(raw[0:6]) + "-" + string(raw[6:12]) + "-" + string(raw[12:18]) + "-" + string(raw[18:24])
 }
 
 // NormalizeRecoveryCode lower-cases s and removes whitespace and dashes, so
-// "ABCD-EFGH-JK", "abcd efgh jk" and "abcdefghjk" are the same code.
+// "ABCDEF-GHJK…", "abcdef ghjk…" and "abcdefghjk…" are the same code.
 func NormalizeRecoveryCode(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || r == '-' || unicode.Is(unicode.Dash, r) {

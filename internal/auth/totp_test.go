@@ -189,7 +189,7 @@ func TestTOTPStep(t *testing.T) {
 	require.Equal(t, int64(-2), TOTPStep(time.Unix(-31, 0)))
 }
 
-var recoveryRE = regexp.MustCompile(`^[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{2}$`)
+var recoveryRE = regexp.MustCompile(`^[2-9a-hjkmnp-z]{6}-[2-9a-hjkmnp-z]{6}-[2-9a-hjkmnp-z]{6}-[2-9a-hjkmnp-z]{6}$`)
 
 func TestNewRecoveryCodes(t *testing.T) {
 	t.Parallel()

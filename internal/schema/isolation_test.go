@@ -1,0 +1,265 @@
+package schema_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/allyway/allyway/internal/audit"
+	"github.com/allyway/allyway/internal/auth"
+	"github.com/allyway/allyway/internal/db"
+	"github.com/allyway/allyway/internal/identity"
+	"github.com/allyway/allyway/internal/partner"
+	"github.com/allyway/allyway/internal/schema"
+	"github.com/allyway/allyway/internal/tenant"
+	"github.com/allyway/allyway/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+type pools struct {
+	owner, app *pgxpool.Pool
+}
+
+func setup(t *testing.T) pools {
+	t.Helper()
+	tdb := testdb.New(t, schema.Migrator{AppPassword: testdb.AppPassword})
+	ctx := context.Background()
+	owner, err := pgxpool.New(ctx, tdb.OwnerURL)
+	require.NoError(t, err)
+	t.Cleanup(owner.Close)
+	app, err := pgxpool.New(ctx, tdb.AppURL)
+	require.NoError(t, err)
+	t.Cleanup(app.Close)
+	return pools{owner: owner, app: app}
+}
+
+// tenantTables lists, from the catalog, every table with a tenant_id column:
+// the definition of "tenant-owned". No hand list to forget to update.
+func tenantTables(t *testing.T, q db.Querier) []string {
+	t.Helper()
+	rows, err := q.Query(context.Background(), `SELECT c.relname FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1`)
+	require.NoError(t, err)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.NotEmpty(t, names)
+	return names
+}
+
+// TestCatalogTenantTables: every tenant-owned table has RLS enabled and
+// forced, tenant_id leading its primary key, tenant_id in every foreign key to
+// another tenant-owned table and in every unique constraint.
+func TestCatalogTenantTables(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	ctx := context.Background()
+	for _, table := range tenantTables(t, p.owner) {
+		var rls, force bool
+		require.NoError(t, p.owner.QueryRow(ctx, `SELECT relrowsecurity, relforcerowsecurity FROM pg_class
+			WHERE oid = ('public.' || $1)::regclass`, table).Scan(&rls, &force))
+		require.True(t, rls, "%s: row level security is not enabled", table)
+		require.True(t, force, "%s: row level security is not forced", table)
+
+		var pkFirst string
+		require.NoError(t, p.owner.QueryRow(ctx, `SELECT a.attname FROM pg_constraint c
+			JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+			WHERE c.conrelid = ('public.' || $1)::regclass AND c.contype = 'p'`, table).Scan(&pkFirst))
+		require.Equal(t, "tenant_id", pkFirst, "%s: tenant_id must lead the primary key", table)
+
+		var policies int
+		require.NoError(t, p.owner.QueryRow(ctx, `SELECT count(*) FROM pg_policy
+			WHERE polrelid = ('public.' || $1)::regclass AND polpermissive
+			AND pg_get_expr(polqual, polrelid) LIKE '%app_tenant_id()%'`, table).Scan(&policies))
+		require.Positive(t, policies, "%s: no permissive policy on app_tenant_id()", table)
+
+		rows, err := p.owner.Query(ctx, `SELECT c.conname, c.contype::text,
+				coalesce(ft.relname, ''),
+				EXISTS (SELECT 1 FROM unnest(c.conkey) k JOIN pg_attribute a
+					ON a.attrelid = c.conrelid AND a.attnum = k WHERE a.attname = 'tenant_id')
+			FROM pg_constraint c LEFT JOIN pg_class ft ON ft.oid = c.confrelid
+			WHERE c.conrelid = ('public.' || $1)::regclass AND c.contype IN ('f', 'u')`, table)
+		require.NoError(t, err)
+		for rows.Next() {
+			var name, kind, ref string
+			var hasTenant bool
+			require.NoError(t, rows.Scan(&name, &kind, &ref, &hasTenant))
+			if kind == "u" {
+				require.True(t, hasTenant, "%s.%s: unique constraints must include tenant_id", table, name)
+				continue
+			}
+			var refIsTenant bool
+			require.NoError(t, p.owner.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
+				WHERE attrelid = ('public.' || $1)::regclass AND attname = 'tenant_id' AND NOT attisdropped)`, ref).Scan(&refIsTenant))
+			if refIsTenant {
+				require.True(t, hasTenant, "%s.%s: a foreign key to tenant-owned %s must include tenant_id", table, name, ref)
+			}
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+	}
+}
+
+// TestAppRoleIsRestricted: the app role owns nothing and can't bypass RLS.
+func TestAppRoleIsRestricted(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	ctx := context.Background()
+	var user string
+	var super, bypass bool
+	require.NoError(t, p.app.QueryRow(ctx, `SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`).Scan(&user, &super, &bypass))
+	require.Equal(t, db.AppRole, user)
+	require.False(t, super)
+	require.False(t, bypass)
+	var owned int
+	require.NoError(t, p.app.QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = current_user`).Scan(&owned))
+	require.Zero(t, owned, "the app role must own nothing")
+	// The audit log is append-only for the app role.
+	_, err := p.app.Exec(ctx, `UPDATE audit_log SET action = 'x'`)
+	require.Error(t, err)
+	_, err = p.app.Exec(ctx, `DELETE FROM audit_log`)
+	require.Error(t, err)
+}
+
+// seedTwoFirms puts at least one row in every tenant-owned table for two firms.
+func seedTwoFirms(t *testing.T, d *db.DB) (a, b uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	h := auth.NewHasher(1)
+	hash, err := h.Hash(ctx, "correct horse battery staple")
+	require.NoError(t, err)
+	mk := func(slug string) uuid.UUID {
+		id := uuid.New()
+		require.NoError(t, d.In(ctx, db.Scope{TenantID: id}, func(tx pgx.Tx) error {
+			if _, err := tenant.Create(ctx, tx, id, slug, "Firm "+slug); err != nil {
+				return err
+			}
+			u, err := identity.CreateUser(ctx, tx, "owner@"+slug+".test", "Owner", hash)
+			if err != nil {
+				return err
+			}
+			if err := tenant.AddStaff(ctx, tx, id, u.ID, auth.RoleOwner); err != nil {
+				return err
+			}
+			p, err := partner.Create(ctx, tx, id, partner.Input{Name: "Partner of " + slug})
+			if err != nil {
+				return err
+			}
+			pu, err := identity.CreateUser(ctx, tx, "partner@"+slug+".test", "Partner user", hash)
+			if err != nil {
+				return err
+			}
+			if err := tenant.AddPortal(ctx, tx, id, pu.ID, p.ID, auth.RolePartnerAdmin); err != nil {
+				return err
+			}
+			if _, _, err := tenant.CreateInvitation(ctx, tx, id, tenant.NewInvitation{Email: "new@" + slug + ".test",
+				Kind: "staff", Role: auth.RoleViewer, InvitedBy: u.ID}); err != nil {
+				return err
+			}
+			if _, _, err := tenant.CreateToken(ctx, tx, id, "CRM", auth.RoleViewer, u.ID); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, id, "test.seeded", "tenant", id.String(), nil)
+		}))
+		return id
+	}
+	return mk("firm-a"), mk("firm-b")
+}
+
+// TestRLSNoTenantNoRows: as the app role, with no tenant set every
+// tenant-owned table shows zero rows and refuses writes; with tenant A set it
+// shows none of B's rows. Tables come from the catalog; a table the seed
+// leaves empty fails the test, so a new table can't slip through unchecked.
+func TestRLSNoTenantNoRows(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	ctx := context.Background()
+	d := db.New(p.app)
+	a, b := seedTwoFirms(t, d)
+	for _, table := range tenantTables(t, p.owner) {
+		ident := pgx.Identifier{table}.Sanitize()
+		var total, ofB int
+		require.NoError(t, p.owner.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE tenant_id = $1) FROM `+ident, b).Scan(&total, &ofB))
+		require.Positive(t, ofB, "%s: the isolation seed wrote no row for firm B; extend seedTwoFirms for this table", table)
+
+		for _, scope := range []db.Scope{{}, {UserID: uuid.New()}} {
+			var n int
+			require.NoError(t, d.In(ctx, scope, func(tx pgx.Tx) error {
+				return tx.QueryRow(ctx, `SELECT count(*) FROM `+ident).Scan(&n)
+			}))
+			require.Zero(t, n, "%s: rows visible with no tenant set", table)
+		}
+		// An empty setting (what a finished SET LOCAL leaves behind) is unset too.
+		var n int
+		require.NoError(t, d.Global(ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL app.tenant_id = ''`); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, `SELECT count(*) FROM `+ident).Scan(&n)
+		}))
+		require.Zero(t, n, "%s: rows visible with an empty tenant setting", table)
+
+		var ofBasA, ofA int
+		require.NoError(t, d.InTenant(ctx, a, func(tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE tenant_id = $1), count(*) FILTER (WHERE tenant_id = $2) FROM `+ident, b, a).Scan(&ofBasA, &ofA)
+		}))
+		require.Zero(t, ofBasA, "%s: firm A sees firm B's rows", table)
+		require.Positive(t, ofA, "%s: firm A doesn't see its own rows", table)
+	}
+	// Writes without a tenant fail, and writing another firm's tenant_id fails.
+	err := d.Global(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO partners (tenant_id, name) VALUES ($1, 'x')`, a)
+		return err
+	})
+	require.Error(t, err, "insert without a tenant set")
+	err = d.InTenant(ctx, a, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO partners (tenant_id, name) VALUES ($1, 'x')`, b)
+		return err
+	})
+	require.Error(t, err, "insert of firm B's row while scoped to firm A")
+	err = d.InTenant(ctx, a, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE partners SET name = 'hijacked' WHERE tenant_id = $1`, b)
+		if err == nil && tag.RowsAffected() != 0 {
+			t.Fatalf("updated %d of firm B's partners from firm A", tag.RowsAffected())
+		}
+		return err
+	})
+	require.NoError(t, err)
+}
+
+// TestRLSPortalSeesOnlyItsPartner: a portal-scoped transaction sees one
+// partner's rows in partner-scoped tables.
+func TestRLSPortalSeesOnlyItsPartner(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	ctx := context.Background()
+	d := db.New(p.app)
+	a, _ := seedTwoFirms(t, d)
+	var p1, p2 partner.Partner
+	require.NoError(t, d.InTenant(ctx, a, func(tx pgx.Tx) (err error) {
+		if p1, err = partner.Create(ctx, tx, a, partner.Input{Name: "One"}); err != nil {
+			return err
+		}
+		p2, err = partner.Create(ctx, tx, a, partner.Input{Name: "Two"})
+		return err
+	}))
+	require.NoError(t, d.InPortal(ctx, a, p1.ID, func(tx pgx.Tx) error {
+		ps, err := partner.List(ctx, tx, a)
+		require.NoError(t, err)
+		require.Len(t, ps, 1)
+		require.Equal(t, p1.ID, ps[0].ID)
+		_, err = partner.Get(ctx, tx, a, p2.ID)
+		require.Error(t, err)
+		var tokens int
+		require.NoError(t, tx.QueryRow(ctx, `SELECT count(*) FROM api_tokens`).Scan(&tokens))
+		require.Zero(t, tokens, "portal requests never see API tokens")
+		return nil
+	}))
+}
