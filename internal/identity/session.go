@@ -35,3 +35,11 @@ func CountSessions(ctx context.Context, q db.Querier, userID uuid.UUID) (int, er
 		WHERE us.user_id = $1 AND s.expiry > now()`, userID).Scan(&n)
 	return n, err
 }
+
+// SessionIndexed reports whether token is one of the person's live sessions
+// in the index.
+func SessionIndexed(ctx context.Context, q db.Querier, userID uuid.UUID, token string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM user_sessions WHERE token = $1 AND user_id = $2)`, token, userID).Scan(&ok)
+	return ok, err
+}

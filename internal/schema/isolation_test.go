@@ -166,6 +166,10 @@ func seedTwoFirms(t *testing.T, d *db.DB) (a, b uuid.UUID) {
 			if _, _, err := tenant.CreateToken(ctx, tx, id, "CRM", auth.RoleViewer, u.ID); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, `INSERT INTO api_idempotency (tenant_id, key, method, path, request_hash, status, body)
+				VALUES ($1, 'seed-key', 'POST', '/api/v1/partners', '\x00', 201, '{}')`, id); err != nil {
+				return err
+			}
 			return audit.Record(ctx, tx, id, "test.seeded", "tenant", id.String(), nil)
 		}))
 		return id

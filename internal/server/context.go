@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -49,7 +50,10 @@ func portalFrom(ctx context.Context) *portalCtx {
 	return p
 }
 
-const sessionUserKey = "uid"
+const (
+	sessionUserKey   = "uid"
+	sessionAuthAtKey = "auth_at" // when the person signed in: the 12 h absolute limit counts from here
+)
 
 // loadUser puts the signed-in person (if any) in the context. A session of a
 // disabled or deleted person is ended.
@@ -67,12 +71,22 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// A session must still be in the person's session index (ending
+		// sessions removes it there even if a request in flight saves the
+		// session data again) and within the absolute lifetime, which
+		// RenewToken would otherwise extend.
+		signedInAt := time.Unix(s.sessions.GetInt64(ctx, sessionAuthAtKey), 0)
 		var u identity.User
+		indexed := false
 		err = s.DB.Global(ctx, func(tx pgx.Tx) error {
-			u, err = identity.UserByID(ctx, tx, id)
+			if u, err = identity.UserByID(ctx, tx, id); err != nil {
+				return err
+			}
+			indexed, err = identity.SessionIndexed(ctx, tx, u.ID, s.sessions.Token(ctx))
 			return err
 		})
-		if apperr.Code(err) == apperr.ENotFound || (err == nil && u.DisabledAt != nil) {
+		expired := signedInAt.Unix() == 0 || s.now().Sub(signedInAt) > sessionLifetime
+		if apperr.Code(err) == apperr.ENotFound || (err == nil && (u.DisabledAt != nil || !indexed || expired)) {
 			_ = s.sessions.Destroy(ctx)
 			next.ServeHTTP(w, r)
 			return
@@ -206,8 +220,21 @@ func idParam(r *http.Request, name string) (uuid.UUID, error) {
 }
 
 // safeNext keeps a post-login redirect on this site.
+// Browsers drop tabs and newlines from URLs and read a backslash as a slash,
+// so "/\t/evil.example" would leave the site: any control character or
+// backslash disqualifies, and the rest must parse as a path with no scheme
+// or host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return ""
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return ""
 	}
 	return next

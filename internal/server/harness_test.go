@@ -76,7 +76,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	d := Deps{
 		Config:  cfg,
 		DB:      h.db,
-		Logger:  slog.New(slog.DiscardHandler),
+		Logger:  testLogger(),
 		Hasher:  auth.NewHasher(4),
 		Outbox:  notify.NewOutbox(river),
 		DevMail: true,
@@ -240,4 +240,12 @@ func (h *harness) linkIn(text, prefix string) string {
 		end++
 	}
 	return strings.TrimPrefix(text[start:end], h.ts.URL)
+}
+
+// testLogger discards logs unless TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return slog.New(slog.DiscardHandler)
 }

@@ -187,7 +187,7 @@ func startServer(logf func(string, ...any)) (*server, error) {
 		return s, nil
 	}
 
-	hint := fmt.Sprintf("for tests you can instead set %s to a superuser URL, e.g. %s=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", EnvURL, EnvURL)
+	hint := fmt.Sprintf("For tests, you can also set %s to a superuser URL, e.g. %s=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", EnvURL, EnvURL)
 	if _, err := pgcluster.FindBinaries(); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, hint)
 	}

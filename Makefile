@@ -1,0 +1,76 @@
+# Allyway. `make` (or `make help`) lists the targets; each target's `## `
+# comment is its help line.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+GO ?= go
+# Tools run at pinned versions through the Go module proxy (nothing to install).
+TEMPL_VERSION ?= v0.3.1100
+STATICCHECK_VERSION ?= v0.8.2
+TEMPL := $(GO) run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION)
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# Tests get TEST_DATABASE_URL, or one throwaway PostgreSQL for the whole run.
+WITH_PG := scripts/with-test-postgres.sh
+
+# Narrow a run: make test PKG=./internal/server/ RUN='TestLogin'
+PKG ?= ./...
+RUN ?=
+TEST_TIMEOUT ?= 25m
+FUZZTIME ?= 30s
+run_flag = $(if $(RUN),-run '$(RUN)')
+
+.PHONY: help run test e2e bench fuzz generate check-generated lint build db-reset clean
+
+help: ## Show this list of targets
+	@echo "Usage: make TARGET   (e.g. make run, make test)"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "Variables: PKG=./internal/server/ RUN=TestName (test, bench), TEST_TIMEOUT=$(TEST_TIMEOUT), FUZZTIME=$(FUZZTIME)."
+	@echo "TEST_DATABASE_URL=postgres://… runs the tests on that server instead of a throwaway one."
+
+run: ## Run the app with the demo firms at http://localhost:8080 (own PostgreSQL under .data)
+	$(GO) run ./cmd/allyway dev
+
+test: ## Run all tests (race detector, browser tests included) on a throwaway PostgreSQL
+	$(WITH_PG) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(run_flag) $(PKG)
+
+e2e: ## Run only the browser tests (e2e/, needs Chromium)
+	@if [ -d e2e ]; then \
+		echo "$(WITH_PG) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -run '$(or $(RUN),Browser)' ./e2e/..."; \
+		$(WITH_PG) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -run '$(or $(RUN),Browser)' ./e2e/...; \
+	else \
+		echo "e2e: there is no e2e/ package yet; nothing to run"; \
+	fi
+
+bench: ## Run the benchmarks (no tests) on a throwaway PostgreSQL
+	$(WITH_PG) $(GO) test -run='^$$' -bench='$(or $(RUN),.)' -benchmem $(PKG)
+
+fuzz: ## Run each Fuzz* target for FUZZTIME (30s) each
+	FUZZTIME=$(FUZZTIME) $(WITH_PG) scripts/fuzz.sh $(PKG)
+
+generate: ## Regenerate the templ components (web/view/*.templ -> *_templ.go)
+	$(TEMPL) generate -path web/view
+
+check-generated: ## Fail if the committed *_templ.go files are not what generate makes
+	scripts/check-generated.sh $(MAKE) generate
+
+lint: ## gofmt, go vet and staticcheck
+	@files=$$(find . \( -path './.*' -o -path ./bin -o -name testdata -o -name node_modules \) -prune -o -name '*.go' -print | xargs -r gofmt -l); \
+	if [ -n "$$files" ]; then echo "gofmt: these files are not formatted (run gofmt -w on them):"; echo "$$files"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+build: ## Build the binary bin/allyway
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/allyway ./cmd/allyway
+
+db-reset: ## Delete the dev database (.data) so the next `make run` starts fresh
+	scripts/db-reset.sh
+
+clean: ## Remove build and test output (not the dev database: see db-reset)
+	rm -rf bin coverage.out trial-out
+	find . -path './.*' -prune -o -name '*.test' -type f -print -exec rm -f {} +
