@@ -109,6 +109,7 @@ as_server_user() {
 	elif command -v setpriv >/dev/null 2>&1; then
 		setpriv --reuid="$run_as" --regid="$(id -g "$run_as")" --clear-groups -- "$@"
 	else
+		# shellcheck disable=SC2016 # expanded by the inner shell
 		su -s /bin/sh "$run_as" -c '"$0" "$@"' "$@"
 	fi
 }
@@ -167,7 +168,7 @@ fi
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 port=""
-for attempt in 1 2 3 4 5 6 7 8; do
+for _ in 1 2 3 4 5 6 7 8; do
 	p=$((20000 + RANDOM % 40000))
 	port_taken "$p" && continue
 	opts="-p $p -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=${PG_TEST_MAX_CONNECTIONS:-200}"

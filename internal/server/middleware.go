@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -121,8 +122,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if status >= 500 {
 				level = slog.LevelError
 			}
+			path := r.URL.Path
+			if strings.Contains(route, "{token}") {
+				path = route // the path holds a secret (an invitation link)
+			}
 			s.Logger.LogAttrs(r.Context(), level, "request", slog.String("request_id", id),
-				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+				slog.String("method", r.Method), slog.String("path", path), slog.String("route", route),
 				slog.Int("status", status), slog.Int("bytes", sw.bytes), slog.Duration("duration", d),
 				slog.String("ip", clientIP(r)))
 		}()
@@ -152,10 +157,10 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 }
 
 // limitBody refuses bodies over maxBody (the reader fails; handlers answer 413).
-func limitBody(next http.Handler) http.Handler {
+func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBody {
-			http.Error(w, "Request body too large.", http.StatusRequestEntityTooLarge)
+			s.fail(w, r, &http.MaxBytesError{Limit: maxBody})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)

@@ -15,7 +15,7 @@ import (
 // cross-origin protection → session → user → (signed in) → firm member → role.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.observe, s.securityHeaders, limitBody)
+	r.Use(s.observe, s.securityHeaders, s.limitBody)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusMethodNotAllowed, "That action isn't available here.")

@@ -45,13 +45,15 @@ type NewInvitation struct {
 }
 
 // CreateInvitation stores an invitation and returns the secret token for the
-// link (only its hash is kept). Open invitations for the same email and
-// place are revoked, so the newest link is the only one that works.
+// link (only its hash is kept). Open invitations for the same email to the
+// same place (staff, or the same partner's portal) are revoked, so the
+// newest link is the only one that works.
 func CreateInvitation(ctx context.Context, q db.Querier, tenantID uuid.UUID, in NewInvitation) (Invitation, string, error) {
 	token := auth.NewToken()
 	if _, err := q.Exec(ctx, `UPDATE invitations SET revoked_at = now()
-		WHERE tenant_id = $1 AND email = $2 AND kind = $3 AND accepted_at IS NULL AND revoked_at IS NULL`,
-		tenantID, in.Email, in.Kind); err != nil {
+		WHERE tenant_id = $1 AND email = $2 AND kind = $3 AND partner_id IS NOT DISTINCT FROM $4
+		AND accepted_at IS NULL AND revoked_at IS NULL`,
+		tenantID, in.Email, in.Kind, nullID(in.PartnerID)); err != nil {
 		return Invitation{}, "", err
 	}
 	var id uuid.UUID

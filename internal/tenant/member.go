@@ -68,25 +68,21 @@ func ListStaff(ctx context.Context, q db.Querier, tenantID uuid.UUID) ([]Member,
 var ErrLastOwner = &apperr.Error{Code: apperr.EConflict,
 	Message: "A firm needs at least one owner. Make someone else an owner first."}
 
-func lockOwners(ctx context.Context, q db.Querier, tenantID, userID uuid.UUID) (current auth.Role, owners int, err error) {
+func lockOwners(ctx context.Context, q db.Querier, tenantID, userID uuid.UUID) (current auth.Role, activeOwners int, err error) {
 	// Lock the firm's owner rows so two admins can't demote the last two
-	// owners at once.
-	rows, err := q.Query(ctx, `SELECT user_id, role FROM staff_memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE`, tenantID)
-	if err != nil {
+	// owners at once. Only owners who can still sign in count: a disabled
+	// owner can't run the firm.
+	if err := q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE u.disabled_at IS NULL) FROM (
+			SELECT user_id FROM staff_memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE
+		) o JOIN users u ON u.id = o.user_id`, tenantID).Scan(&activeOwners); err != nil {
 		return "", 0, err
 	}
-	for rows.Next() {
-		var id uuid.UUID
-		var r auth.Role
-		if err := rows.Scan(&id, &r); err != nil {
-			rows.Close()
-			return "", 0, err
-		}
-		owners++
+	// The member may be disabled: they must still be removable.
+	err = q.QueryRow(ctx, `SELECT role FROM staff_memberships WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID).Scan(&current)
+	if db.IsNoRows(err) {
+		return "", 0, apperr.NotFound("Team member")
 	}
-	rows.Close()
-	current, err = StaffRole(ctx, q, tenantID, userID)
-	return current, owners, err
+	return current, activeOwners, err
 }
 
 // SetStaffRole changes a member's role. Only an owner may make or unmake

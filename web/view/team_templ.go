@@ -72,7 +72,7 @@ func TeamPage(p Page, d TeamProps) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = TableWrap("Staff").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TableWrap("Staff members").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
