@@ -110,7 +110,7 @@ as_server_user() {
 		setpriv --reuid="$run_as" --regid="$(id -g "$run_as")" --clear-groups -- "$@"
 	else
 		# shellcheck disable=SC2016 # expanded by the inner shell
-		su -s /bin/sh "$run_as" -c '"$0" "$@"' "$@"
+		su -s /bin/sh -c '"$0" "$@"' -- "$run_as" "$@"
 	fi
 }
 

@@ -63,8 +63,11 @@ func (e *env) seed(ctx context.Context, args []string) error {
 
 // userCmd: allyway user create --email E --name N [--password P]
 func (e *env) userCmd(ctx context.Context, args []string) error {
+	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable") {
+		return e.userDisable(ctx, args[0] == "disable", args[1:])
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: allyway user create --email E --name N [--password P]")
+		return fmt.Errorf("usage: allyway user create --email E --name N [--password P] | user disable|enable --email E")
 	}
 	var email, name, password string
 	if err := e.flags("user create", args[1:], func(fs *flag.FlagSet) {
@@ -238,5 +241,44 @@ func (e *env) tokenCmd(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(e.stderr, "API token created; it is shown once — store it now:")
 	fmt.Fprintln(e.stdout, secret)
+	return nil
+}
+
+// userDisable stops (or restores) a person's sign-in everywhere; disabling
+// ends every session they have at once.
+func (e *env) userDisable(ctx context.Context, disable bool, args []string) error {
+	var email string
+	if err := e.flags("user disable", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "the person's email (required)")
+	}); err != nil {
+		return err
+	}
+	d, done, err := e.appDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var ended int64
+	err = d.Global(ctx, func(tx pgx.Tx) error {
+		u, err := identity.UserByEmail(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		if err := identity.SetDisabled(ctx, tx, u.ID, disable); err != nil {
+			return err
+		}
+		if disable {
+			ended, err = identity.EndSessions(ctx, tx, u.ID, "")
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("--email %q: %s", email, apperr.Message(err))
+	}
+	if disable {
+		fmt.Fprintf(e.stdout, "%s disabled; %d session(s) ended\n", email, ended)
+	} else {
+		fmt.Fprintf(e.stdout, "%s enabled\n", email)
+	}
 	return nil
 }

@@ -23,6 +23,7 @@ Usage:
   allyway seed demo                  add the demo firms (safe to repeat)
   allyway tenant create --slug S --name N --owner-email E [--owner-name N] [--password P]
   allyway user create --email E --name N [--password P]
+  allyway user disable|enable --email E   stop (or restore) a person's sign-in; disabling ends their sessions
   allyway token create --tenant S --name N --role admin|manager|finance|viewer
 
 Settings come from the environment (and ./.env): DATABASE_URL, APP_DATABASE_URL,

@@ -123,6 +123,12 @@ func TestCommands(t *testing.T) {
 	require.ErrorContains(t, run(ctx, []string{"allyway", "token", "create", "--tenant", "nope", "--name", "x"}, env, &out, &errOut), "not found")
 	require.ErrorContains(t, run(ctx, []string{"allyway", "token", "create", "--tenant", "acme", "--name", "x", "--role", "owner"}, env, &out, &errOut), "role")
 
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"allyway", "user", "disable", "--email", "owner@acme.test"}, env, &out, &errOut))
+	require.Contains(t, out.String(), "disabled")
+	require.NoError(t, run(ctx, []string{"allyway", "user", "enable", "--email", "owner@acme.test"}, env, &out, &errOut))
+	require.ErrorContains(t, run(ctx, []string{"allyway", "user", "disable", "--email", "nobody@acme.test"}, env, &out, &errOut), "not found")
+
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	var serveOut safeBuffer

@@ -2,30 +2,56 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/url"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/allyway/allyway/internal/jobs"
-	"github.com/allyway/allyway/internal/jobs/jobstest"
 	"github.com/allyway/allyway/internal/notify"
+	"github.com/allyway/allyway/internal/schema"
+	"github.com/allyway/allyway/internal/testdb"
 )
 
-// TODO(lead): switch to testdb.New when available (jobstest is the fallback).
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-func count(t *testing.T, db *jobstest.DB, sql string) int {
+// testPools are the owner's and the application's pools on one database.
+type testPools struct {
+	Owner *pgxpool.Pool // owns the schema (a superuser: bypasses RLS)
+	App   *pgxpool.Pool // logs in as allyway_app, like the application
+}
+
+// newPools opens pools on a fresh, fully migrated database (testdb.New).
+func newPools(t *testing.T) (testPools, testdb.DB) {
+	t.Helper()
+	tdb := testdb.New(t, schema.Migrator{AppPassword: testdb.AppPassword})
+	return testPools{Owner: openPool(t, tdb.OwnerURL), App: openPool(t, tdb.AppURL)}, tdb
+}
+
+func openPool(t *testing.T, u string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), u)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func count(t *testing.T, q *pgxpool.Pool, sql string) int {
 	t.Helper()
 	var n int
-	require.NoError(t, db.App.QueryRow(context.Background(), sql).Scan(&n))
+	require.NoError(t, q.QueryRow(context.Background(), sql).Scan(&n))
 	return n
 }
 
@@ -35,24 +61,36 @@ func TestNewClientValidation(t *testing.T) {
 	require.Error(t, err)
 }
 
-// TestMigrateDownUpAndGrantIdempotent: River's schema comes off and back on,
-// GrantApp may run any number of times, and afterwards the app role can
-// insert jobs through an insert-only client.
+// TestMigrateDownUpAndGrantIdempotent: on an empty database, River's schema
+// goes on, off and on again, GrantApp may run any number of times, and
+// afterwards allyway_app (logged in with its own password) can insert jobs
+// through an insert-only client.
 func TestMigrateDownUpAndGrantIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := jobstest.New(t)
+	// A migrated test database first: building its template creates
+	// allyway_app with testdb.AppPassword (roles are server-wide), and its
+	// AppURL gives the app's credentials for the empty database below.
+	tdb := testdb.New(t, schema.Migrator{AppPassword: testdb.AppPassword})
+	name := emptyDatabase(t)
+	owner := openPool(t, withDatabase(t, testdb.ServerURL(t), name))
+	db := testPools{Owner: owner}
 
+	require.NoError(t, jobs.Migrate(ctx, db.Owner, true))
+	require.NotZero(t, count(t, db.Owner, `SELECT count(*) FROM pg_class WHERE relname LIKE 'river\_%'`))
 	require.NoError(t, jobs.Migrate(ctx, db.Owner, false))
-	var n int
-	require.NoError(t, db.Owner.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname LIKE 'river\_%'`).Scan(&n))
-	require.Zero(t, n)
-	require.Error(t, jobs.GrantApp(ctx, db.Owner, jobstest.AppRole), "no river tables to grant on")
+	require.Zero(t, count(t, db.Owner, `SELECT count(*) FROM pg_class WHERE relname LIKE 'river\_%'`))
+	require.Error(t, jobs.GrantApp(ctx, db.Owner, testdb.AppRole), "no river tables to grant on")
 
 	require.NoError(t, jobs.Migrate(ctx, db.Owner, true))
 	require.NoError(t, jobs.Migrate(ctx, db.Owner, true)) // already at latest
-	require.NoError(t, jobs.GrantApp(ctx, db.Owner, jobstest.AppRole))
-	require.NoError(t, jobs.GrantApp(ctx, db.Owner, jobstest.AppRole))
+	require.NoError(t, jobs.GrantApp(ctx, db.Owner, testdb.AppRole))
+	require.NoError(t, jobs.GrantApp(ctx, db.Owner, testdb.AppRole))
+
+	db.App = openPool(t, withDatabase(t, tdb.AppURL, name))
+	var user string
+	require.NoError(t, db.App.QueryRow(ctx, `SELECT current_user`).Scan(&user))
+	require.Equal(t, testdb.AppRole, user)
 
 	client, err := jobs.NewClient(jobs.Deps{Pool: db.App, Logger: testLogger(t)}, false)
 	require.NoError(t, err)
@@ -61,7 +99,7 @@ func TestMigrateDownUpAndGrantIdempotent(t *testing.T) {
 	_, err = client.InsertTx(ctx, tx, jobs.CleanupArgs{}, nil)
 	require.NoError(t, err)
 	require.NoError(t, tx.Commit(ctx))
-	require.Equal(t, 1, count(t, &db, `SELECT count(*) FROM river_job WHERE kind = 'cleanup'`))
+	require.Equal(t, 1, count(t, db.App, `SELECT count(*) FROM river_job WHERE kind = 'cleanup'`))
 
 	// The app role owns nothing: it cannot, for example, drop River's table.
 	_, err = db.App.Exec(ctx, `DROP TABLE river_job`)
@@ -71,7 +109,7 @@ func TestMigrateDownUpAndGrantIdempotent(t *testing.T) {
 func TestCleanupWorker(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := jobstest.New(t)
+	db, _ := newPools(t)
 
 	seed := []string{
 		`INSERT INTO users (id, email, name) VALUES
@@ -126,7 +164,7 @@ func TestWorkingClientRunsCleanupOnStart(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db := jobstest.New(t)
+	db, _ := newPools(t)
 
 	_, err := db.App.Exec(ctx, `INSERT INTO login_attempts (email, ip, success, at)
 		VALUES ('old', '1.2.3.4', false, now() - interval '2 days')`)
@@ -150,5 +188,42 @@ func TestWorkingClientRunsCleanupOnStart(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("cleanup did not run on start")
 	}
-	require.Zero(t, count(t, &db, `SELECT count(*) FROM login_attempts`))
+	require.Zero(t, count(t, db.App, `SELECT count(*) FROM login_attempts`))
+}
+
+// emptyDatabase creates a database with nothing in it on the test server,
+// dropped at the end of the test, and returns its name.
+func emptyDatabase(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	serverURL := testdb.ServerURL(t)
+	admin, err := pgx.Connect(ctx, serverURL)
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	name := fmt.Sprintf("allyway_jobs_empty_%d", time.Now().UnixNano())
+	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, serverURL)
+		if err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+			return
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// withDatabase returns the connection URL u pointed at database name.
+func withDatabase(t *testing.T, u, name string) string {
+	t.Helper()
+	parsed, err := url.Parse(u)
+	require.NoError(t, err)
+	parsed.Path, parsed.RawPath = "/"+name, ""
+	return parsed.String()
 }

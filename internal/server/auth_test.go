@@ -279,3 +279,25 @@ func TestPartnerPages(t *testing.T) {
 	_, body = h.get(c, "/t/acme/settings/audit")
 	require.Contains(t, body, "partner.created")
 }
+
+// TestDisabledUserIsSignedOut: disabling a person ends their sessions and
+// refuses their sign-in with the usual message.
+func TestDisabledUserIsSignedOut(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.createFirm("acme", "Acme")
+	c := h.loggedIn(f.Owner.Email)
+	ctx := context.Background()
+	require.NoError(t, h.db.Global(ctx, func(tx pgx.Tx) error {
+		if err := identity.SetDisabled(ctx, tx, f.Owner.ID, true); err != nil {
+			return err
+		}
+		_, err := identity.EndSessions(ctx, tx, f.Owner.ID, "")
+		return err
+	}))
+	resp, _ := h.get(c, "/t/acme")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp, body := h.post(h.client(), "/login", url.Values{"email": {f.Owner.Email}, "password": {testPassword}})
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, body, "Email or password is incorrect.")
+}
