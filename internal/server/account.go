@@ -28,6 +28,7 @@ func (s *Server) accountRoutes(r chi.Router) {
 	r.Post("/account/password", s.changePassword)
 	r.Post("/account/sessions/end-others", s.endOtherSessions)
 	r.Get("/account/2fa", s.showTwoFactor)
+	r.Post("/account/2fa/start", s.startTwoFactor)
 	r.Post("/account/2fa", s.enableTwoFactor)
 	r.Post("/account/2fa/recovery-codes", s.regenerateRecoveryCodes)
 	r.Post("/account/2fa/disable", s.disableTwoFactor)
@@ -242,14 +243,46 @@ func (s *Server) showTwoFactor(w http.ResponseWriter, r *http.Request) {
 	s.renderTwoFactorSetup(w, r, http.StatusOK, view.TwoFactorSetupProps{Next: next})
 }
 
-// renderTwoFactorSetup draws the enrolment page, creating the pending
-// secret when there is none.
+// startTwoFactor creates the pending secret (kept across reloads until it is
+// confirmed) and goes back to the set-up page, which now shows it.
+func (s *Server) startTwoFactor(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	u := userFrom(ctx)
+	to := "/account/2fa"
+	if next := safeNext(r.PostForm.Get("next")); next != "" {
+		to += "?next=" + url.QueryEscape(next)
+	}
+	if u.HasTOTP() || u.TOTPPending != "" {
+		redirect(w, r, to)
+		return
+	}
+	err := s.DB.AsUser(ctx, u.ID, func(tx pgx.Tx) error {
+		fresh, _, err := auth.NewTOTPSecret(totpIssuer, u.Email)
+		if err != nil {
+			return err
+		}
+		_, err = identity.EnsureTOTPPending(ctx, tx, u.ID, fresh)
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, to)
+}
+
+// renderTwoFactorSetup draws the enrolment page: the pending secret's QR
+// code, or a button to create one (a GET never changes state).
 func (s *Server) renderTwoFactorSetup(w http.ResponseWriter, r *http.Request, status int, f view.TwoFactorSetupProps) {
 	ctx := r.Context()
 	u := userFrom(ctx)
 	secret := u.TOTPPending
 	err := s.DB.AsUser(ctx, u.ID, func(tx pgx.Tx) error {
-		if secret == "" {
+		if secret == "" && r.Method != http.MethodGet {
 			fresh, _, err := auth.NewTOTPSecret(totpIssuer, u.Email)
 			if err != nil {
 				return err
@@ -264,6 +297,11 @@ func (s *Server) renderTwoFactorSetup(w http.ResponseWriter, r *http.Request, st
 	})
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if secret == "" {
+		f.NotStarted = true
+		s.render(w, r, status, view.TwoFactorSetupPage(s.page(r, "Set up two-factor sign-in", ""), f))
 		return
 	}
 	png, err := auth.TOTPQRCodePNG(totpURL(secret, u.Email), 200)

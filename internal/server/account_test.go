@@ -76,8 +76,11 @@ func recoveryCodesIn(t *testing.T, body string) []string {
 // secret and the recovery codes.
 func enrol2FA(t *testing.T, h *harness, c *http.Client, clock *acctClock, userID uuid.UUID) (string, []string) {
 	t.Helper()
+	resp, _ := h.post(c, "/account/2fa/start", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	resp, body := h.get(c, "/account/2fa")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "data:image/png;base64,", "the QR code is shown")
 	_, secret := h.userSecrets(userID)
 	require.NotEmpty(t, secret)
 	resp, body = h.post(c, "/account/2fa", url.Values{"code": {totpCode(t, secret, clock.Now())}})
@@ -217,8 +220,18 @@ func TestTwoFactorEnrolmentAndSignIn(t *testing.T) {
 	email := f.Owner.Email
 	c := h.loggedIn(email)
 
-	// The set-up page shows a QR code and the key, and keeps them across reloads.
+	// Opening the page changes nothing (no GET changes state); starting
+	// set-up creates the secret.
 	resp, body := h.get(c, "/account/2fa")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, `action="/account/2fa/start"`)
+	_, none := h.userSecrets(f.Owner.ID)
+	require.Empty(t, none)
+	resp, _ = h.post(c, "/account/2fa/start", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	// The set-up page shows a QR code and the key, and keeps them across reloads.
+	resp, body = h.get(c, "/account/2fa")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, body, `src="data:image/png;base64,`)
 	require.Contains(t, body, `alt="QR code for your authenticator app"`)
@@ -372,6 +385,9 @@ func TestFirmRequiringTwoFactor(t *testing.T) {
 	resp, body = h.get(owner, to)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, body, "Acme Advisory requires two-factor sign-in")
+	resp, _ = h.post(owner, "/account/2fa/start", url.Values{"next": {"/t/acme/partners"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, to, resp.Header.Get("Location"))
 	_, pending := h.userSecrets(f.Owner.ID)
 	resp, body = h.post(owner, "/account/2fa", url.Values{"code": {totpCode(t, pending, clock.Now())}, "next": {"/t/acme/partners"}})
 	require.Equal(t, http.StatusOK, resp.StatusCode)

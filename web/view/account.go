@@ -28,6 +28,9 @@ type TwoFactorSetupProps struct {
 	Next   string // where to go once enrolled (already checked with safeNext)
 	// RequiredBy names the firms that require two-factor sign-in of this person.
 	RequiredBy []string
+	// NotStarted: no secret yet. A GET never creates one (no GET changes
+	// state), so the page offers a button that POSTs /account/2fa/start.
+	NotStarted bool
 }
 
 // TwoFactorProps is the page of a person who has two-factor sign-in on.
