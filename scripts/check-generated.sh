@@ -9,9 +9,11 @@ set -euo pipefail
 
 if [[ $# -eq 0 ]]; then set -- make generate; fi
 
+if command -v sha256sum >/dev/null 2>&1; then hash=(sha256sum); else hash=(shasum -a 256); fi
+
 snapshot() {
 	find . \( -path './.*' -o -name node_modules -o -path ./bin \) -prune -o -name '*_templ.go' -type f -print |
-		LC_ALL=C sort | xargs -r sha256sum
+		LC_ALL=C sort | xargs "${hash[@]}" /dev/null
 }
 
 before=$(snapshot)

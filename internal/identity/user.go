@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 
@@ -40,10 +41,18 @@ func NormalizeEmail(s string) (string, error) {
 		return "", apperr.Invalid(map[string]string{"email": "Enter your email address."})
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") && !strings.HasSuffix(s, "@localhost") {
+	// net/mail takes any non-ASCII rune as an atom character, so it
+	// accepts e.g. "a\u00a0b@x.com"; refuse invisible characters.
+	if err != nil || strings.IndexFunc(s, invisible) >= 0 || a.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") && !strings.HasSuffix(s, "@localhost") {
 		return "", apperr.Invalid(map[string]string{"email": "Enter an email address like name@firm.com."})
 	}
 	return s, nil
+}
+
+// invisible reports whitespace, control and format (zero-width, bidi,
+// byte order mark) characters.
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 const userCols = `id, email, name, coalesce(password_hash, ''), coalesce(totp_secret, ''),

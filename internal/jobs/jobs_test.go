@@ -27,17 +27,12 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// testPools are the owner's and the application's pools on one database.
-type testPools struct {
-	Owner *pgxpool.Pool // owns the schema (a superuser: bypasses RLS)
-	App   *pgxpool.Pool // logs in as allyway_app, like the application
-}
-
-// newPools opens pools on a fresh, fully migrated database (testdb.New).
-func newPools(t *testing.T) (testPools, testdb.DB) {
+// newAppPool returns a pool on a fresh, fully migrated database (testdb.New)
+// that logs in as allyway_app with its password, like the application.
+func newAppPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	tdb := testdb.New(t, schema.Migrator{AppPassword: testdb.AppPassword})
-	return testPools{Owner: openPool(t, tdb.OwnerURL), App: openPool(t, tdb.AppURL)}, tdb
+	return openPool(t, tdb.AppURL)
 }
 
 func openPool(t *testing.T, u string) *pgxpool.Pool {
@@ -74,42 +69,41 @@ func TestMigrateDownUpAndGrantIdempotent(t *testing.T) {
 	tdb := testdb.New(t, schema.Migrator{AppPassword: testdb.AppPassword})
 	name := emptyDatabase(t)
 	owner := openPool(t, withDatabase(t, testdb.ServerURL(t), name))
-	db := testPools{Owner: owner}
 
-	require.NoError(t, jobs.Migrate(ctx, db.Owner, true))
-	require.NotZero(t, count(t, db.Owner, `SELECT count(*) FROM pg_class WHERE relname LIKE 'river\_%'`))
-	require.NoError(t, jobs.Migrate(ctx, db.Owner, false))
-	require.Zero(t, count(t, db.Owner, `SELECT count(*) FROM pg_class WHERE relname LIKE 'river\_%'`))
-	require.Error(t, jobs.GrantApp(ctx, db.Owner, testdb.AppRole), "no river tables to grant on")
+	require.NoError(t, jobs.Migrate(ctx, owner, true))
+	require.NotZero(t, count(t, owner, `SELECT count(*) FROM pg_class WHERE relname LIKE 'river\_%'`))
+	require.NoError(t, jobs.Migrate(ctx, owner, false))
+	require.Zero(t, count(t, owner, `SELECT count(*) FROM pg_class WHERE relname LIKE 'river\_%'`))
+	require.Error(t, jobs.GrantApp(ctx, owner, testdb.AppRole), "no river tables to grant on")
 
-	require.NoError(t, jobs.Migrate(ctx, db.Owner, true))
-	require.NoError(t, jobs.Migrate(ctx, db.Owner, true)) // already at latest
-	require.NoError(t, jobs.GrantApp(ctx, db.Owner, testdb.AppRole))
-	require.NoError(t, jobs.GrantApp(ctx, db.Owner, testdb.AppRole))
+	require.NoError(t, jobs.Migrate(ctx, owner, true))
+	require.NoError(t, jobs.Migrate(ctx, owner, true)) // already at latest
+	require.NoError(t, jobs.GrantApp(ctx, owner, testdb.AppRole))
+	require.NoError(t, jobs.GrantApp(ctx, owner, testdb.AppRole))
 
-	db.App = openPool(t, withDatabase(t, tdb.AppURL, name))
+	app := openPool(t, withDatabase(t, tdb.AppURL, name))
 	var user string
-	require.NoError(t, db.App.QueryRow(ctx, `SELECT current_user`).Scan(&user))
+	require.NoError(t, app.QueryRow(ctx, `SELECT current_user`).Scan(&user))
 	require.Equal(t, testdb.AppRole, user)
 
-	client, err := jobs.NewClient(jobs.Deps{Pool: db.App, Logger: testLogger(t)}, false)
+	client, err := jobs.NewClient(jobs.Deps{Pool: app, Logger: testLogger(t)}, false)
 	require.NoError(t, err)
-	tx, err := db.App.Begin(ctx)
+	tx, err := app.Begin(ctx)
 	require.NoError(t, err)
 	_, err = client.InsertTx(ctx, tx, jobs.CleanupArgs{}, nil)
 	require.NoError(t, err)
 	require.NoError(t, tx.Commit(ctx))
-	require.Equal(t, 1, count(t, db.App, `SELECT count(*) FROM river_job WHERE kind = 'cleanup'`))
+	require.Equal(t, 1, count(t, app, `SELECT count(*) FROM river_job WHERE kind = 'cleanup'`))
 
 	// The app role owns nothing: it cannot, for example, drop River's table.
-	_, err = db.App.Exec(ctx, `DROP TABLE river_job`)
+	_, err = app.Exec(ctx, `DROP TABLE river_job`)
 	require.Error(t, err)
 }
 
 func TestCleanupWorker(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, _ := newPools(t)
+	app := newAppPool(t)
 
 	seed := []string{
 		`INSERT INTO users (id, email, name) VALUES
@@ -135,15 +129,15 @@ func TestCleanupWorker(t *testing.T) {
 			('old-unsent@example.com', 's', 't', now() - interval '40 days', NULL)`,
 	}
 	for _, s := range seed {
-		_, err := db.App.Exec(ctx, s)
+		_, err := app.Exec(ctx, s)
 		require.NoError(t, err, s)
 	}
 
-	w := &jobs.CleanupWorker{Pool: db.App, Logger: testLogger(t)}
+	w := &jobs.CleanupWorker{Pool: app, Logger: testLogger(t)}
 	require.NoError(t, w.Work(ctx, &river.Job[jobs.CleanupArgs]{JobRow: &rivertype.JobRow{}}))
 
 	strs := func(sql string) []string {
-		rows, err := db.App.Query(ctx, sql)
+		rows, err := app.Query(ctx, sql)
 		require.NoError(t, err)
 		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		require.NoError(t, err)
@@ -164,13 +158,13 @@ func TestWorkingClientRunsCleanupOnStart(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, _ := newPools(t)
+	app := newAppPool(t)
 
-	_, err := db.App.Exec(ctx, `INSERT INTO login_attempts (email, ip, success, at)
+	_, err := app.Exec(ctx, `INSERT INTO login_attempts (email, ip, success, at)
 		VALUES ('old', '1.2.3.4', false, now() - interval '2 days')`)
 	require.NoError(t, err)
 
-	client, err := jobs.NewClient(jobs.Deps{Pool: db.App, Mailer: notify.LogMailer{Logger: testLogger(t)}, Logger: testLogger(t)}, true)
+	client, err := jobs.NewClient(jobs.Deps{Pool: app, Mailer: notify.LogMailer{Logger: testLogger(t)}, Logger: testLogger(t)}, true)
 	require.NoError(t, err)
 	events, cancelSub := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 	defer cancelSub()
@@ -188,7 +182,7 @@ func TestWorkingClientRunsCleanupOnStart(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("cleanup did not run on start")
 	}
-	require.Zero(t, count(t, db.App, `SELECT count(*) FROM login_attempts`))
+	require.Zero(t, count(t, app, `SELECT count(*) FROM login_attempts`))
 }
 
 // emptyDatabase creates a database with nothing in it on the test server,

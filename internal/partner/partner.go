@@ -83,11 +83,19 @@ func NormalizeDomain(s string) string {
 	}
 	if strings.Contains(s, "://") {
 		if u, err := url.Parse(s); err == nil {
-			s = u.Host
+			s = strings.ToLower(u.Host) // %-escapes in the host may decode to capitals
 		}
 	}
 	s, _, _ = strings.Cut(s, "/")
-	return strings.TrimPrefix(s, "www.")
+	// Until nothing changes, so that a result normalises to itself
+	// ("www.www.firm.com", "firm.com /about").
+	for {
+		t := strings.TrimSpace(strings.TrimPrefix(s, "www."))
+		if t == s {
+			return s
+		}
+		s = t
+	}
 }
 
 const cols = `id, tenant_id, name, coalesce(domain, ''), type, status, created_at, updated_at`
