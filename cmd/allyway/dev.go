@@ -54,7 +54,7 @@ func (e *env) dev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = schema.Up(ctx, owner, db.AppRolePassword(ownerURL))
+	err = schema.Up(ctx, owner, e.roleSetup(ownerURL))
 	owner.Close()
 	if err != nil {
 		return err

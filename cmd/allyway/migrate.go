@@ -31,7 +31,7 @@ func (e *env) migrate(ctx context.Context, args []string) error {
 	defer pool.Close()
 	switch args[0] {
 	case "up":
-		if err := schema.Up(ctx, pool, db.AppRolePassword(url)); err != nil {
+		if err := schema.Up(ctx, pool, e.roleSetup(url)); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, "migrations applied")
@@ -47,4 +47,14 @@ func (e *env) migrate(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("usage: allyway migrate up|down|status")
 	}
+}
+
+// roleSetup: with APP_DATABASE_URL the operator owns the app role's password
+// (it is only used to create a missing role); without it the password is
+// derived from the owner's credentials and kept in step.
+func (e *env) roleSetup(ownerURL string) db.RoleSetup {
+	if e.cfg.AppDatabaseURL != "" {
+		return db.RoleSetup{Password: db.PasswordOf(e.cfg.AppDatabaseURL)}
+	}
+	return db.RoleSetup{Password: db.AppRolePassword(ownerURL), ResetPassword: true}
 }

@@ -47,21 +47,46 @@ func AppURL(ownerURL, password string) (string, error) {
 	return u.String(), nil
 }
 
-// EnsureAppRole creates the application role when it is missing and makes
-// sure it can log in with password and has no power to bypass RLS. It needs
-// an owner that may create roles (a superuser or CREATEROLE); when it may
-// not, it says how to give APP_DATABASE_URL instead.
-func EnsureAppRole(ctx context.Context, owner *pgxpool.Pool, password string) error {
-	var exists bool
-	if err := owner.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, AppRole).Scan(&exists); err != nil {
+// RoleSetup says how `migrate up` treats the application role.
+type RoleSetup struct {
+	// Password is set when the role is created.
+	Password string
+	// ResetPassword also sets Password on an existing role. True when the
+	// password is derived from the owner's (development, tests); false when
+	// an operator created the role and gave APP_DATABASE_URL: their
+	// password is left alone.
+	ResetPassword bool
+}
+
+// EnsureAppRole creates the application role when it is missing (a login
+// role with no power to bypass RLS) and, with ResetPassword, sets its
+// password. An existing role that is a superuser or has BYPASSRLS is refused:
+// isolation must not depend on the app being careful. Creating or altering a
+// role needs an owner that may (a superuser or CREATEROLE); when it may not,
+// the error says how to create the role by hand.
+func EnsureAppRole(ctx context.Context, owner *pgxpool.Pool, rs RoleSetup) error {
+	var exists, super, bypass bool
+	err := owner.QueryRow(ctx, `SELECT count(*) > 0, coalesce(bool_or(rolsuper), false), coalesce(bool_or(rolbypassrls), false)
+		FROM pg_roles WHERE rolname = $1`, AppRole).Scan(&exists, &super, &bypass)
+	if err != nil {
 		return fmt.Errorf("db: look up role %s: %w", AppRole, err)
 	}
-	pw := quoteLiteral(password)
-	stmt := fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD %s NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE`, AppRole, pw)
-	if exists {
-		stmt = fmt.Sprintf(`ALTER ROLE %s LOGIN PASSWORD %s NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE`, AppRole, pw)
+	if exists && (super || bypass) {
+		return fmt.Errorf("db: role %s is a superuser or has BYPASSRLS; it must not (ALTER ROLE %s NOSUPERUSER NOBYPASSRLS)", AppRole, AppRole)
 	}
-	_, err := owner.Exec(ctx, stmt)
+	var stmt string
+	switch {
+	case !exists && rs.Password == "":
+		return fmt.Errorf("db: role %s does not exist; create it (CREATE ROLE %s LOGIN PASSWORD '…' NOSUPERUSER NOBYPASSRLS) "+
+			"and give its URL as APP_DATABASE_URL", AppRole, AppRole)
+	case !exists:
+		stmt = fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD %s NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE`, AppRole, quoteLiteral(rs.Password))
+	case rs.ResetPassword:
+		stmt = fmt.Sprintf(`ALTER ROLE %s PASSWORD %s`, AppRole, quoteLiteral(rs.Password))
+	default:
+		return nil
+	}
+	_, err = owner.Exec(ctx, stmt)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -77,6 +102,15 @@ func EnsureAppRole(ctx context.Context, owner *pgxpool.Pool, password string) er
 		return fmt.Errorf("db: ensure role %s: %w", AppRole, err)
 	}
 	return nil
+}
+
+// PasswordOf returns the password in a connection URL ("" when none).
+func PasswordOf(connURL string) string {
+	cfg, err := pgconn.ParseConfig(connURL)
+	if err != nil {
+		return ""
+	}
+	return cfg.Password
 }
 
 func quoteLiteral(s string) string {

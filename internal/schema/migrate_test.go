@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/schema"
 	"github.com/allyway/allyway/internal/testdb"
 )
@@ -40,12 +41,12 @@ func TestMigrationsUpDownUp(t *testing.T) {
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&n))
 		return n
 	}
-	require.NoError(t, schema.Up(ctx, pool, testdb.AppPassword))
+	require.NoError(t, schema.Up(ctx, pool, db.RoleSetup{Password: testdb.AppPassword, ResetPassword: true}))
 	up := tables()
 	require.Greater(t, up, 10)
 	require.NoError(t, schema.Down(ctx, pool))
 	require.Zero(t, tables(), "down leaves no tables behind")
-	require.NoError(t, schema.Up(ctx, pool, testdb.AppPassword))
+	require.NoError(t, schema.Up(ctx, pool, db.RoleSetup{Password: testdb.AppPassword, ResetPassword: true}))
 	require.Equal(t, up, tables())
 	var current bool
 	current, err = schema.Current(ctx, pool)

@@ -30,11 +30,11 @@ func provider(owner *pgxpool.Pool) (*goose.Provider, *sql.DB, error) {
 	return p, sqlDB, nil
 }
 
-// Up creates the application role with appPassword when missing, applies
+// Up makes sure the application role exists (see db.EnsureAppRole), applies
 // River's migrations, grants the app role its share of River's tables, then
 // applies every pending goose migration.
-func Up(ctx context.Context, owner *pgxpool.Pool, appPassword string) error {
-	if err := db.EnsureAppRole(ctx, owner, appPassword); err != nil {
+func Up(ctx context.Context, owner *pgxpool.Pool, role db.RoleSetup) error {
+	if err := db.EnsureAppRole(ctx, owner, role); err != nil {
 		return err
 	}
 	if err := jobs.Migrate(ctx, owner, true); err != nil {

@@ -47,7 +47,7 @@ func (m Migrator) Migrate(ctx context.Context, _ *sql.DB, cfg pgtestdb.Config) e
 		return err
 	}
 	defer owner.Close()
-	return Up(ctx, owner, m.AppPassword)
+	return Up(ctx, owner, db.RoleSetup{Password: m.AppPassword, ResetPassword: true})
 }
 
 func riverVersion() string {
