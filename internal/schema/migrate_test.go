@@ -27,8 +27,18 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	name := fmt.Sprintf("allyway_updown_%d", time.Now().UnixNano())
 	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
 	require.NoError(t, err)
+	serverURL := testdb.ServerURL(t)
 	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		// admin is closed by now: drop over a fresh connection.
+		c, err := pgx.Connect(context.Background(), serverURL)
+		if err != nil {
+			t.Logf("drop %s: %v", name, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("drop %s: %v", name, err)
+		}
 	})
 	u := strings.Replace(testdb.ServerURL(t), "/postgres?", "/"+name+"?", 1)
 	require.Contains(t, u, name, "server URL must name the postgres database")

@@ -57,7 +57,9 @@ func decodeCursor(s string) (pagePos, bool) {
 	var p pagePos
 	p.CreatedAt = time.UnixMicro(int64(binary.BigEndian.Uint64(b[1:9]))).UTC()
 	copy(p.ID[:], b[9:])
-	if p.ID == uuid.Nil {
+	// Only the spelling encodeCursor gives: the decoder ignores CR and LF
+	// and the unused low bits of the last character.
+	if p.ID == uuid.Nil || encodeCursor(p) != s {
 		return pagePos{}, false
 	}
 	return p, true

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -221,15 +222,15 @@ func idParam(r *http.Request, name string) (uuid.UUID, error) {
 
 // safeNext keeps a post-login redirect on this site.
 // Browsers drop tabs and newlines from URLs and read a backslash as a slash,
-// so "/\t/evil.example" would leave the site: any control character or
-// backslash disqualifies, and the rest must parse as a path with no scheme
-// or host.
+// so "/\t/evil.example" would leave the site: any control character (C0,
+// DEL or C1) or backslash disqualifies, and the rest must parse as a path
+// with no scheme or host.
 func safeNext(next string) string {
 	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return ""
 	}
 	for _, r := range next {
-		if r < 0x20 || r == 0x7f || r == '\\' {
+		if unicode.IsControl(r) || r == '\\' {
 			return ""
 		}
 	}
