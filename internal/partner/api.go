@@ -51,25 +51,25 @@ func ListPage(ctx context.Context, q db.Querier, tenantID uuid.UUID, f Filter, a
 		return nil, err
 	}
 	var sql strings.Builder
-	sql.WriteString(`SELECT ` + cols + ` FROM partners WHERE tenant_id = $1`)
+	sql.WriteString(`SELECT ` + cols + fromPartners + `WHERE p.tenant_id = $1`)
 	args := []any{tenantID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
 	if f.Status != "" {
-		sql.WriteString(` AND status = ` + arg(f.Status))
+		sql.WriteString(` AND p.status = ` + arg(f.Status))
 	}
 	if f.Type != "" {
-		sql.WriteString(` AND type = ` + arg(f.Type))
+		sql.WriteString(` AND p.type = ` + arg(f.Type))
 	}
 	if !f.UpdatedSince.IsZero() {
-		sql.WriteString(` AND updated_at >= ` + arg(f.UpdatedSince))
+		sql.WriteString(` AND p.updated_at >= ` + arg(f.UpdatedSince))
 	}
 	if after.ID != uuid.Nil {
-		sql.WriteString(` AND (created_at, id) > (` + arg(after.CreatedAt) + `, ` + arg(after.ID) + `)`)
+		sql.WriteString(` AND (p.created_at, p.id) > (` + arg(after.CreatedAt) + `, ` + arg(after.ID) + `)`)
 	}
-	sql.WriteString(` ORDER BY created_at, id LIMIT ` + arg(limit))
+	sql.WriteString(` ORDER BY p.created_at, p.id LIMIT ` + arg(limit))
 	rows, err := q.Query(ctx, sql.String(), args...)
 	if err != nil {
 		return nil, err

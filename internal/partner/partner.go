@@ -32,14 +32,30 @@ var Statuses = []string{"prospect", "qualifying", "onboarding", "active", "pause
 
 // Partner is a partner firm.
 type Partner struct {
-	ID        uuid.UUID
-	TenantID  uuid.UUID
-	Name      string
-	Domain    string
-	Type      string
-	Status    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       uuid.UUID
+	TenantID uuid.UUID
+	Name     string
+	Domain   string
+	Type     string
+	Status   string
+	// Profile.
+	Website     string
+	Positioning string // premium, mid_market, value or ""
+	Focus       string // specialist, generalist or ""
+	Industries  []string
+	ClientSizes []string
+	Stages      []string
+	Regions     []string
+	OwnerUserID *uuid.UUID // who on our side owns the relationship
+	OwnerName   string
+	TierID      *uuid.UUID
+	TierName    string
+	Notes       string
+	// ServicesText lists the names of the services the partner covers (for search).
+	ServicesText    string
+	StatusChangedAt time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // Input is what a person fills in to add a partner.
@@ -98,11 +114,25 @@ func NormalizeDomain(s string) string {
 	}
 }
 
-const cols = `id, tenant_id, name, coalesce(domain, ''), type, status, created_at, updated_at`
+// cols selects a partner from "partners p" with its owner and tier names;
+// use it with fromPartners.
+const cols = `p.id, p.tenant_id, p.name, coalesce(p.domain, ''), p.type, p.status,
+	coalesce(p.website, ''), coalesce(p.positioning, ''), coalesce(p.focus, ''),
+	p.industries, p.client_sizes, p.stages, p.regions,
+	p.owner_user_id, coalesce(ou.name, ''), p.tier_id, coalesce(t.name, ''), p.notes, p.services_text,
+	p.status_changed_at, p.created_at, p.updated_at`
+
+// fromPartners is the FROM clause that cols needs.
+const fromPartners = ` FROM partners p
+	LEFT JOIN users ou ON ou.id = p.owner_user_id
+	LEFT JOIN tiers t ON t.tenant_id = p.tenant_id AND t.id = p.tier_id `
 
 func scan(row interface{ Scan(...any) error }) (Partner, error) {
 	var p Partner
-	err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Domain, &p.Type, &p.Status, &p.CreatedAt, &p.UpdatedAt)
+	err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Domain, &p.Type, &p.Status,
+		&p.Website, &p.Positioning, &p.Focus, &p.Industries, &p.ClientSizes, &p.Stages, &p.Regions,
+		&p.OwnerUserID, &p.OwnerName, &p.TierID, &p.TierName, &p.Notes, &p.ServicesText,
+		&p.StatusChangedAt, &p.CreatedAt, &p.UpdatedAt)
 	return p, err
 }
 
@@ -115,13 +145,17 @@ func Create(ctx context.Context, q db.Querier, tenantID uuid.UUID, in Input) (Pa
 	if in.Domain != "" {
 		domain = &in.Domain
 	}
-	return scan(q.QueryRow(ctx, `INSERT INTO partners (tenant_id, name, domain, type) VALUES ($1, $2, $3, $4)
-		RETURNING `+cols, tenantID, in.Name, domain, in.Type))
+	var id uuid.UUID
+	if err := q.QueryRow(ctx, `INSERT INTO partners (tenant_id, name, domain, type) VALUES ($1, $2, $3, $4)
+		RETURNING id`, tenantID, in.Name, domain, in.Type).Scan(&id); err != nil {
+		return Partner{}, err
+	}
+	return Get(ctx, q, tenantID, id)
 }
 
 // Get returns one partner of the firm; ENotFound for another firm's id.
 func Get(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Partner, error) {
-	p, err := scan(q.QueryRow(ctx, `SELECT `+cols+` FROM partners WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	p, err := scan(q.QueryRow(ctx, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1 AND p.id = $2`, tenantID, id))
 	if db.IsNoRows(err) {
 		return Partner{}, apperr.NotFound("Partner")
 	}
@@ -130,7 +164,7 @@ func Get(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Partner, er
 
 // List returns the firm's partners by name.
 func List(ctx context.Context, q db.Querier, tenantID uuid.UUID) ([]Partner, error) {
-	rows, err := q.Query(ctx, `SELECT `+cols+` FROM partners WHERE tenant_id = $1 ORDER BY lower(name), id`, tenantID)
+	rows, err := q.Query(ctx, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1 ORDER BY lower(p.name), p.id`, tenantID)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -166,6 +167,9 @@ func seedTwoFirms(t *testing.T, d *db.DB) (a, b uuid.UUID) {
 			if _, _, err := tenant.CreateToken(ctx, tx, id, "CRM", auth.RoleViewer, u.ID); err != nil {
 				return err
 			}
+			if err := seedPartnerTables(ctx, tx, id, p.ID, u.ID); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO api_idempotency (tenant_id, key, method, path, request_hash, status, body)
 				VALUES ($1, 'seed-key', 'POST', '/api/v1/partners', '\x00', 201, '{}')`, id); err != nil {
 				return err
@@ -266,4 +270,49 @@ func TestRLSPortalSeesOnlyItsPartner(t *testing.T) {
 		require.Zero(t, tokens, "portal requests never see API tokens")
 		return nil
 	}))
+}
+
+// seedPartnerTables writes one row into each table of the partners schema.
+func seedPartnerTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, userID uuid.UUID) error {
+	var tierID, serviceID, criterionID uuid.UUID
+	steps := []struct {
+		sql  string
+		args []any
+		out  *uuid.UUID
+	}{
+		{`INSERT INTO tenant_settings (tenant_id) VALUES ($1)`, []any{tenantID}, nil},
+		{`INSERT INTO tiers (tenant_id, name, rank, checkin_cadence_days) VALUES ($1, 'Strategic', 1, 30) RETURNING id`, []any{tenantID}, &tierID},
+		{`INSERT INTO services (tenant_id, name, phase) VALUES ($1, 'Tax advice', 'before') RETURNING id`, []any{tenantID}, &serviceID},
+		{`INSERT INTO qualification_criteria (tenant_id, name, weight) VALUES ($1, 'Market fit', 100) RETURNING id`, []any{tenantID}, &criterionID},
+		{`INSERT INTO partner_status_history (tenant_id, partner_id, to_status, actor_user_id) VALUES ($1, $2, 'prospect', $3)`, []any{tenantID, partnerID, userID}, nil},
+		{`INSERT INTO partner_contacts (tenant_id, partner_id, name, level) VALUES ($1, $2, 'Sam Sponsor', 'executive_sponsor')`, []any{tenantID, partnerID}, nil},
+		{`INSERT INTO partner_references (tenant_id, partner_id, who, sentiment) VALUES ($1, $2, 'A client', 'positive')`, []any{tenantID, partnerID}, nil},
+		{`INSERT INTO partner_red_flags (tenant_id, partner_id, flag) VALUES ($1, $2, 'vague_commitments')`, []any{tenantID, partnerID}, nil},
+		{`INSERT INTO partner_assessments (tenant_id, partner_id, expected_referrals_in) VALUES ($1, $2, 4)`, []any{tenantID, partnerID}, nil},
+	}
+	for _, st := range steps {
+		if st.out != nil {
+			if err := tx.QueryRow(ctx, st.sql, st.args...).Scan(st.out); err != nil {
+				return fmt.Errorf("%s: %w", st.sql, err)
+			}
+			continue
+		}
+		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+			return fmt.Errorf("%s: %w", st.sql, err)
+		}
+	}
+	for _, st := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE partners SET tier_id = $3 WHERE tenant_id = $1 AND id = $2`, []any{tenantID, partnerID, tierID}},
+		{`INSERT INTO partner_services (tenant_id, partner_id, service_id) VALUES ($1, $2, $3)`, []any{tenantID, partnerID, serviceID}},
+		{`INSERT INTO service_gaps (tenant_id, service_id, client_name) VALUES ($1, $2, 'Client Co')`, []any{tenantID, serviceID}},
+		{`INSERT INTO partner_scores (tenant_id, partner_id, criterion_id, score) VALUES ($1, $2, $3, 4)`, []any{tenantID, partnerID, criterionID}},
+	} {
+		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+			return fmt.Errorf("%s: %w", st.sql, err)
+		}
+	}
+	return nil
 }

@@ -107,7 +107,7 @@ func (s *Server) partnerShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sc := staffFrom(r.Context())
-	props := view.PartnerShowProps{Base: "/t/" + sc.Tenant.Slug, Partner: partnerRow(p),
+	props := view.PartnerShowProps{Header: partnerHeader(sc, p, "overview"), Base: "/t/" + sc.Tenant.Slug, Partner: partnerRow(p),
 		CanInvite: sc.Role.Can(auth.ManageTeam)}
 	for _, u := range users {
 		props.PortalUsers = append(props.PortalUsers, view.PersonRow{ID: u.UserID.String(), Name: u.Name, Email: u.Email, Role: string(u.Role)})
@@ -117,4 +117,10 @@ func (s *Server) partnerShow(w http.ResponseWriter, r *http.Request) {
 			Note: "Invited " + i.CreatedAt.Format("2 Jan 2006")})
 	}
 	s.render(w, r, http.StatusOK, view.PartnerShowPage(s.page(r, p.Name, "partners"), props))
+}
+
+// partnerHeader fills the top of a partner's page for the given tab.
+func partnerHeader(sc *staffCtx, p partner.Partner, active string) view.PartnerHeaderProps {
+	return view.PartnerHeaderProps{Base: "/t/" + sc.Tenant.Slug, ID: p.ID.String(), Name: p.Name, Status: p.Status,
+		Type: partner.TypeLabels[p.Type], Tier: p.TierName, Domain: p.Domain, Active: active}
 }

@@ -74,16 +74,28 @@ func (s *Server) routes() http.Handler {
 // staffRoutes are the firm's pages under /t/{tenant}.
 func (s *Server) staffRoutes(r chi.Router) {
 	r.Route("/partners", func(r chi.Router) {
-		r.Get("/", s.partnerList)
+		r.Get("/", s.partnerList)   // partner_directory.go: search, filters, sorting, CSV export
+		s.partnerDirectoryRoutes(r) // partner_directory.go
+		s.partnerImportRoutes(r)    // partner_import.go: CSV import with preview
 		r.With(s.requireCap(auth.ManagePartners)).Get("/new", s.partnerNew)
 		r.With(s.requireCap(auth.ManagePartners)).Post("/", s.partnerCreate)
-		r.Get("/{id}", s.partnerShow)
+		r.Route("/{id}", func(r chi.Router) {
+			r.Get("/", s.partnerShow)       // partner.go: the overview tab
+			s.partnerProfileRoutes(r)       // partner_profile.go: profile, lifecycle, contacts
+			s.partnerFitRoutes(r)           // partner_fit.go: fit analysis and services covered
+			s.partnerQualificationRoutes(r) // partner_qualification.go: scorecard, references, red flags, decision
+		})
 	})
+	s.recruitingRoutes(r) // recruiting.go: the recruiting board and the year's goal
+	s.serviceRoutes(r)    // service.go: the service map, the gap log and its report
 	r.Route("/settings", func(r chi.Router) {
 		r.Use(s.requireCap(auth.ManageSettings))
-		s.teamRoutes(r)     // team.go: staff, portal users, invitations
-		s.tokenRoutes(r)    // token.go: API tokens
-		s.securityRoutes(r) // security.go: two-factor policy
+		s.teamRoutes(r)        // team.go: staff, portal users, invitations
+		s.tokenRoutes(r)       // token.go: API tokens
+		s.securityRoutes(r)    // security.go: two-factor policy
+		s.firmProfileRoutes(r) // firm_profile.go: ideal client profile, positioning, recruiting goal
+		s.tierRoutes(r)        // tier.go: tiers
+		s.criteriaRoutes(r)    // criteria.go: qualification criteria and weights
 		r.Get("/audit", s.auditList)
 	})
 }

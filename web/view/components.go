@@ -196,6 +196,8 @@ func staffMain(s *StaffNav) []navItem {
 	return []navItem{
 		{"dashboard", "Dashboard", base},
 		{"partners", "Partners", base + "/partners"},
+		{"recruiting", "Recruiting", base + "/recruiting"},
+		{"services", "Services & gaps", base + "/services"},
 	}
 }
 
@@ -205,6 +207,9 @@ func staffSettings(s *StaffNav) []navItem {
 	}
 	base := "/t/" + s.TenantSlug + "/settings"
 	return []navItem{
+		{"firm", "Firm profile", base + "/firm"},
+		{"tiers", "Tiers", base + "/tiers"},
+		{"criteria", "Qualification", base + "/criteria"},
 		{"team", "Team", base + "/team"},
 		{"tokens", "API tokens", base + "/tokens"},
 		{"security", "Security", base + "/security"},

@@ -38,6 +38,7 @@ type PersonRow struct {
 
 // PartnerShowProps is a partner's page.
 type PartnerShowProps struct {
+	Header      PartnerHeaderProps
 	Base        string
 	Partner     PartnerRow
 	PortalUsers []PersonRow

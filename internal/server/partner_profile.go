@@ -1,0 +1,5 @@
+package server
+
+import "github.com/go-chi/chi/v5"
+
+func (s *Server) partnerProfileRoutes(r chi.Router) {}
