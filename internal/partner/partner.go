@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/allyway/allyway/internal/apperr"
+	"github.com/allyway/allyway/internal/audit"
 	"github.com/allyway/allyway/internal/db"
 )
 
@@ -136,7 +137,9 @@ func scan(row interface{ Scan(...any) error }) (Partner, error) {
 	return p, err
 }
 
-// Create adds a partner in the prospect status.
+// Create adds a partner in the prospect status and starts its lifecycle
+// history. It does not look for a duplicate domain: callers warn about one
+// first (DuplicateDomain) and let the person save anyway.
 func Create(ctx context.Context, q db.Querier, tenantID uuid.UUID, in Input) (Partner, error) {
 	if err := in.Validate(); err != nil {
 		return Partner{}, err
@@ -148,6 +151,10 @@ func Create(ctx context.Context, q db.Querier, tenantID uuid.UUID, in Input) (Pa
 	var id uuid.UUID
 	if err := q.QueryRow(ctx, `INSERT INTO partners (tenant_id, name, domain, type) VALUES ($1, $2, $3, $4)
 		RETURNING id`, tenantID, in.Name, domain, in.Type).Scan(&id); err != nil {
+		return Partner{}, err
+	}
+	// The history starts with "(created) → prospect", by whoever is acting.
+	if _, err := recordStatus(ctx, q, tenantID, id, "", "prospect", "", audit.ActorFrom(ctx).UserID); err != nil {
 		return Partner{}, err
 	}
 	return Get(ctx, q, tenantID, id)
@@ -180,9 +187,23 @@ func List(ctx context.Context, q db.Querier, tenantID uuid.UUID) ([]Partner, err
 	return out, rows.Err()
 }
 
-// SetStatus moves a partner to another lifecycle status (the partners issue
-// adds the allowed-moves machine and history).
+// SetStatus puts a partner in a status without checking the allowed moves
+// (for the demo seed and imports, which set a firm's existing situation),
+// and records the change in the history like MoveStatus does. People and
+// the API go through MoveStatus.
 func SetStatus(ctx context.Context, q db.Querier, tenantID, id uuid.UUID, status string) error {
-	_, err := q.Exec(ctx, `UPDATE partners SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, id, status)
+	var from string
+	err := q.QueryRow(ctx, `SELECT status FROM partners WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id).Scan(&from)
+	if db.IsNoRows(err) {
+		return apperr.NotFound("Partner")
+	}
+	if err != nil || from == status {
+		return err
+	}
+	if _, err := q.Exec(ctx, `UPDATE partners SET status = $3, status_changed_at = now(), updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id, status); err != nil {
+		return err
+	}
+	_, err = recordStatus(ctx, q, tenantID, id, from, status, "", audit.ActorFrom(ctx).UserID)
 	return err
 }

@@ -1,6 +1,7 @@
 // Package seed fills a database with a demo firm so a newcomer has something
 // to click through: two firms (to try isolation), staff of several roles, a
-// handful of partner firms and a partner-portal user.
+// partner-portal user and, for Northwind, a whole partner network of ~25
+// firms (partners.go).
 package seed
 
 import (
@@ -130,6 +131,7 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 				}
 			}
 		}
+		staff := map[string]uuid.UUID{}
 		for _, du := range f.users {
 			u, err := identity.UserByEmail(ctx, tx, du.email)
 			if apperr.Code(err) == apperr.ENotFound {
@@ -146,6 +148,10 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 			if err != nil {
 				return err
 			}
+			staff[du.email] = u.ID
+		}
+		if f.slug == "northwind" {
+			return seedPartnerNetwork(ctx, tx, id, partners, staff) // partners.go
 		}
 		return nil
 	})

@@ -44,6 +44,13 @@ func (s *Server) apiRoutes(r chi.Router) {
 			r.Get("/", s.apiListPartners)
 			r.With(s.apiRequire(auth.ManagePartners)).Post("/", s.apiCreatePartner)
 			r.Get("/{id}", s.apiGetPartner)
+			s.apiPartnerRoutes(r) // api_partner.go: PATCH, DELETE, contacts
+		})
+		r.Route("/tiers", func(r chi.Router) { // api_tier.go
+			r.Get("/", s.apiListTiers)
+			r.With(s.apiRequire(auth.ManageSettings)).Post("/", s.apiCreateTier)
+			r.Get("/{id}", s.apiGetTier)
+			r.With(s.apiRequire(auth.ManageSettings)).Patch("/{id}", s.apiUpdateTier)
 		})
 	})
 }

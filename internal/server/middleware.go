@@ -41,7 +41,24 @@ func markSession(next http.Handler) http.Handler {
 }
 
 // maxBody bounds every request body; forms and JSON are far smaller.
-const maxBody = 1 << 20
+// Uploads get more: maxUploadBody for the paths in uploadPaths.
+const (
+	maxBody       = 1 << 20
+	maxUploadBody = 6 << 20
+)
+
+// uploadPaths are the path suffixes that take file uploads (a 5 MB CSV plus
+// the form around it).
+var uploadPaths = []string{"/partners/import/preview", "/partners/import/confirm"}
+
+func bodyLimit(path string) int64 {
+	for _, p := range uploadPaths {
+		if strings.HasSuffix(path, p) {
+			return maxUploadBody
+		}
+	}
+	return maxBody
+}
 
 func requestIDFrom(ctx context.Context) string {
 	id, _ := ctx.Value(keyRequestID).(string)
@@ -159,11 +176,12 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 // limitBody refuses bodies over maxBody (the reader fails; handlers answer 413).
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBody {
-			s.fail(w, r, &http.MaxBytesError{Limit: maxBody})
+		limit := bodyLimit(r.URL.Path)
+		if r.ContentLength > limit {
+			s.fail(w, r, &http.MaxBytesError{Limit: limit})
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

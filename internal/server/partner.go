@@ -1,8 +1,11 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/allyway/allyway/internal/apperr"
@@ -12,25 +15,6 @@ import (
 	"github.com/allyway/allyway/internal/tenant"
 	"github.com/allyway/allyway/web/view"
 )
-
-// partnerList shows the firm's partner firms.
-func (s *Server) partnerList(w http.ResponseWriter, r *http.Request) {
-	var ps []partner.Partner
-	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		ps, err = partner.List(r.Context(), tx, sc.Tenant.ID)
-		return err
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sc := staffFrom(r.Context())
-	props := view.PartnerListProps{Base: "/t/" + sc.Tenant.Slug, CanCreate: sc.Role.Can(auth.ManagePartners)}
-	for _, p := range ps {
-		props.Partners = append(props.Partners, partnerRow(p))
-	}
-	s.render(w, r, http.StatusOK, view.PartnerListPage(s.page(r, "Partners", "partners"), props))
-}
 
 func partnerRow(p partner.Partner) view.PartnerRow {
 	return view.PartnerRow{ID: p.ID.String(), Name: p.Name, Domain: p.Domain, Type: partner.TypeLabels[p.Type],
@@ -45,6 +29,37 @@ func typeOptions() []view.Option {
 	return out
 }
 
+// duplicateDomainError stops a save when another partner already has the
+// domain and the person did not tick "save anyway"; the form shows a
+// warning with a link to that partner.
+type duplicateDomainError struct{ Existing partner.Partner }
+
+func (e *duplicateDomainError) Error() string { return "partner: duplicate domain" }
+
+// checkDuplicateDomain returns a duplicateDomainError when another of the
+// firm's partners (not except) has domain, unless saveAnyway.
+func checkDuplicateDomain(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, domain string, except uuid.UUID, saveAnyway bool) error {
+	if saveAnyway {
+		return nil
+	}
+	dup, err := partner.DuplicateDomain(ctx, tx, tenantID, domain, except)
+	if err != nil || dup == nil {
+		return err
+	}
+	return &duplicateDomainError{Existing: *dup}
+}
+
+// duplicateView turns a duplicateDomainError into the form's warning and
+// errors (nil, zero when err is something else).
+func duplicateView(base string, err error) (*view.DuplicatePartner, view.Form) {
+	var dup *duplicateDomainError
+	if !errors.As(err, &dup) {
+		return nil, view.Form{}
+	}
+	return &view.DuplicatePartner{Name: dup.Existing.Name, URL: base + "/partners/" + dup.Existing.ID.String()},
+		view.Form{Errors: view.FieldErrors{"domain": dup.Existing.Name + " already has this domain."}}
+}
+
 // partnerNew shows the add-a-partner form.
 func (s *Server) partnerNew(w http.ResponseWriter, r *http.Request) {
 	sc := staffFrom(r.Context())
@@ -52,7 +67,9 @@ func (s *Server) partnerNew(w http.ResponseWriter, r *http.Request) {
 		view.PartnerFormProps{Base: "/t/" + sc.Tenant.Slug, Type: "referral", Types: typeOptions()}))
 }
 
-// partnerCreate adds a partner (status prospect) and records it.
+// partnerCreate adds a partner (status prospect) and records it. A domain
+// another partner already has is warned about, with a link to that
+// partner; ticking "save anyway" adds it all the same.
 func (s *Server) partnerCreate(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, err)
@@ -60,18 +77,29 @@ func (s *Server) partnerCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	sc := staffFrom(ctx)
+	base := "/t/" + sc.Tenant.Slug
 	in := partner.Input{Name: r.PostForm.Get("name"), Domain: r.PostForm.Get("domain"), Type: r.PostForm.Get("type")}
+	saveAnyway := r.PostForm.Get("save_anyway") != ""
 	var p partner.Partner
 	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
+		if err := in.Validate(); err != nil {
+			return err
+		}
+		if err := checkDuplicateDomain(ctx, tx, sc.Tenant.ID, in.Domain, uuid.Nil, saveAnyway); err != nil {
+			return err
+		}
 		if p, err = partner.Create(ctx, tx, sc.Tenant.ID, in); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, sc.Tenant.ID, "partner.created", "partner", p.ID.String(), map[string]any{"name": p.Name})
 	})
-	if apperr.Code(err) == apperr.EInvalid {
+	if dup, form := duplicateView(base, err); dup != nil || apperr.Code(err) == apperr.EInvalid {
+		if dup == nil {
+			form = formErrors(err)
+		}
 		s.render(w, r, http.StatusUnprocessableEntity, view.PartnerNewPage(s.page(r, "Add a partner", "partners"),
-			view.PartnerFormProps{Form: formErrors(err), Base: "/t/" + sc.Tenant.Slug, Name: in.Name, Domain: in.Domain,
-				Type: in.Type, Types: typeOptions()}))
+			view.PartnerFormProps{Form: form, Base: base, Name: in.Name, Domain: in.Domain,
+				Type: in.Type, Types: typeOptions(), Duplicate: dup}))
 		return
 	}
 	if err != nil {
@@ -79,36 +107,65 @@ func (s *Server) partnerCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.flash(r, "success", p.Name+" was added as a prospect.")
-	redirect(w, r, "/t/"+sc.Tenant.Slug+"/partners/"+p.ID.String())
+	redirect(w, r, base+"/partners/"+p.ID.String())
 }
 
-// partnerShow is a partner's page; other firms' ids are not found.
+// overviewForms are the overview's forms as re-shown after bad input.
+type overviewForms struct {
+	Lifecycle *view.LifecycleProps   // the status form: errors and input
+	Contact   *view.ContactFormProps // the add-a-contact form
+}
+
+// partnerShow is a partner's overview tab; other firms' ids are not found.
 func (s *Server) partnerShow(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.renderOverview(w, r, http.StatusOK, id, overviewForms{})
+}
+
+// renderOverview shows the overview tab with status, re-showing forms as given.
+func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, status int, id uuid.UUID, forms overviewForms) {
+	ctx := r.Context()
 	var p partner.Partner
 	var users []tenant.PortalMember
 	var invites []tenant.Invitation
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(r.Context(), tx, sc.Tenant.ID, id); err != nil {
+	var history []partner.StatusChange
+	var contacts []partner.Contact
+	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
+		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
 			return err
 		}
-		if users, err = tenant.ListPortal(r.Context(), tx, sc.Tenant.ID, p.ID); err != nil {
+		if history, err = partner.History(ctx, tx, sc.Tenant.ID, p.ID); err != nil {
 			return err
 		}
-		invites, err = tenant.ListInvitations(r.Context(), tx, sc.Tenant.ID, "portal", p.ID)
+		if contacts, err = partner.ListContacts(ctx, tx, sc.Tenant.ID, p.ID); err != nil {
+			return err
+		}
+		if users, err = tenant.ListPortal(ctx, tx, sc.Tenant.ID, p.ID); err != nil {
+			return err
+		}
+		invites, err = tenant.ListInvitations(ctx, tx, sc.Tenant.ID, "portal", p.ID)
 		return err
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	sc := staffFrom(r.Context())
-	props := view.PartnerShowProps{Header: partnerHeader(sc, p, "overview"), Base: "/t/" + sc.Tenant.Slug, Partner: partnerRow(p),
-		CanInvite: sc.Role.Can(auth.ManageTeam)}
+	sc := staffFrom(ctx)
+	base := "/t/" + sc.Tenant.Slug
+	risk := partner.RelationshipRisk(contacts)
+	header := partnerHeader(sc, p, "overview")
+	if len(risk) > 0 {
+		header.Flags = append(header.Flags, partner.AtRiskFlag)
+	}
+	props := view.PartnerShowProps{Header: header, Base: base, Partner: partnerRow(p),
+		Facts:     partnerFacts(p),
+		Lifecycle: lifecycleProps(p, history, forms.Lifecycle),
+		Contacts:  contactsPanel(base+"/partners/"+p.ID.String(), contacts, risk, forms.Contact),
+		CanInvite: sc.Role.Can(auth.ManageTeam), CanManage: sc.Role.Can(auth.ManagePartners)}
 	for _, u := range users {
 		props.PortalUsers = append(props.PortalUsers, view.PersonRow{ID: u.UserID.String(), Name: u.Name, Email: u.Email, Role: string(u.Role)})
 	}
@@ -116,7 +173,7 @@ func (s *Server) partnerShow(w http.ResponseWriter, r *http.Request) {
 		props.Invitations = append(props.Invitations, view.PersonRow{ID: i.ID.String(), Email: i.Email, Role: string(i.Role),
 			Note: "Invited " + i.CreatedAt.Format("2 Jan 2006")})
 	}
-	s.render(w, r, http.StatusOK, view.PartnerShowPage(s.page(r, p.Name, "partners"), props))
+	s.render(w, r, status, view.PartnerShowPage(s.page(r, p.Name, "partners"), props))
 }
 
 // partnerHeader fills the top of a partner's page for the given tab.

@@ -10,13 +10,6 @@ type PartnerRow struct {
 	Created string
 }
 
-// PartnerListProps is the partner directory.
-type PartnerListProps struct {
-	Base      string
-	Partners  []PartnerRow
-	CanCreate bool
-}
-
 // PartnerFormProps is the add-a-partner form.
 type PartnerFormProps struct {
 	Form
@@ -25,6 +18,9 @@ type PartnerFormProps struct {
 	Domain string
 	Type   string
 	Types  []Option
+	// Duplicate is another partner with the same domain: the form warns and
+	// offers "save anyway".
+	Duplicate *DuplicatePartner
 }
 
 // PersonRow is a person (or an invitation) in a team list.
@@ -36,12 +32,16 @@ type PersonRow struct {
 	Note  string
 }
 
-// PartnerShowProps is a partner's page.
+// PartnerShowProps is a partner's overview tab.
 type PartnerShowProps struct {
 	Header      PartnerHeaderProps
 	Base        string
 	Partner     PartnerRow
+	Facts       PartnerFacts
+	Lifecycle   LifecycleProps
+	Contacts    ContactsPanelProps
 	PortalUsers []PersonRow
 	Invitations []PersonRow
 	CanInvite   bool
+	CanManage   bool // may edit the profile, move the status and keep contacts
 }
