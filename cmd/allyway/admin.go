@@ -15,6 +15,7 @@ import (
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/identity"
+	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/seed"
 	"github.com/allyway/allyway/internal/tenant"
 )
@@ -174,7 +175,10 @@ func (e *env) tenantCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		ctx := audit.WithActor(ctx, audit.Actor{UserID: owner.ID, IP: "cli"})
-		return audit.Record(ctx, tx, id, "tenant.created", "tenant", id.String(), map[string]any{"slug": slug, "via": "cli"})
+		if err := audit.Record(ctx, tx, id, "tenant.created", "tenant", id.String(), map[string]any{"slug": slug, "via": "cli"}); err != nil {
+			return err
+		}
+		return partner.SetUpFirm(ctx, tx, id)
 	})
 	if err != nil {
 		if f := apperr.FieldErrors(err); len(f) > 0 {

@@ -65,15 +65,14 @@ var seedTiers = []struct {
 }
 
 var seedCriteria = []struct {
-	name   string
-	weight int
+	name string
 }{
-	{"Target market fit", 20},
-	{"Quality and reputation", 20},
-	{"Financial stability and capacity", 15},
-	{"Commitment and reciprocity", 15},
-	{"Cultural and values fit", 15},
-	{"Positioning compatibility", 15},
+	{"Target market fit"},
+	{"Quality and reputation"},
+	{"Financial stability and capacity"},
+	{"Commitment and reciprocity"},
+	{"Cultural and values fit"},
+	{"Positioning compatibility"},
 }
 
 func l(s ...string) []string { return s }
@@ -306,8 +305,14 @@ func seedPartnerNetwork(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, part
 	tiers := map[string]uuid.UUID{}
 	for _, t := range seedTiers {
 		var id uuid.UUID
+		// The firm got the default tiers when it was created: the seed's are
+		// those, with its own targets and benefits.
 		if err := tx.QueryRow(ctx, `INSERT INTO tiers (tenant_id, name, rank, target_min, target_max, checkin_cadence_days,
-				default_rate_bp, benefits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+				default_rate_bp, benefits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (tenant_id, rank) DO UPDATE SET name = EXCLUDED.name, target_min = EXCLUDED.target_min,
+				target_max = EXCLUDED.target_max, checkin_cadence_days = EXCLUDED.checkin_cadence_days,
+				default_rate_bp = EXCLUDED.default_rate_bp, benefits = EXCLUDED.benefits
+			RETURNING id`,
 			tenantID, t.name, t.rank, t.min, t.max, t.days, t.bp, t.benefits).Scan(&id); err != nil {
 			return fmt.Errorf("tier %s: %w", t.name, err)
 		}
@@ -316,8 +321,10 @@ func seedPartnerNetwork(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, part
 
 	criteria := make([]uuid.UUID, len(seedCriteria))
 	for i, c := range seedCriteria {
-		if err := tx.QueryRow(ctx, `INSERT INTO qualification_criteria (tenant_id, name, weight, position)
-			VALUES ($1, $2, $3, $4) RETURNING id`, tenantID, c.name, c.weight, i+1).Scan(&criteria[i]); err != nil {
+		// The firm got the default criteria when it was created; the seed
+		// scores against them.
+		if err := tx.QueryRow(ctx, `SELECT id FROM qualification_criteria WHERE tenant_id = $1 AND lower(name) = lower($2)`,
+			tenantID, c.name).Scan(&criteria[i]); err != nil {
 			return fmt.Errorf("criterion %s: %w", c.name, err)
 		}
 	}

@@ -118,6 +118,9 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 		if _, err := tenant.Create(ctx, tx, id, f.slug, f.name); err != nil {
 			return err
 		}
+		if err := partner.SetUpFirm(ctx, tx, id); err != nil {
+			return err
+		}
 		partners := map[string]uuid.UUID{}
 		for _, in := range f.partners {
 			p, err := partner.Create(ctx, tx, id, in)

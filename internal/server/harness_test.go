@@ -156,7 +156,7 @@ func (h *harness) createFirm(slug, name string) firm {
 		if f.Tenant, err = tenant.Create(ctx, tx, id, slug, name); err != nil {
 			return err
 		}
-		return nil
+		return partner.SetUpFirm(ctx, tx, id)
 	})
 	require.NoError(h.t, err)
 	f.Owner = h.createUser("owner@"+slug+".test", "Owner of "+name)

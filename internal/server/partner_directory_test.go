@@ -98,7 +98,7 @@ func TestPartnerDirectorySearchAndFilters(t *testing.T) {
 	h := newHarness(t)
 	f := h.createFirm("dir-a", "Directory A")
 	other := h.createFirm("dir-b", "Directory B")
-	tier := h.addDirTier(f.ID, "Strategic", 1)
+	tier := h.addDirTier(f.ID, "Directory test tier", 9)
 	h.addDirPartner(f.ID, dirPartner{name: "Acme Cloud Partners", status: "active", services: "Cloud migration, DevOps",
 		industries: []string{"Fintech"}, regions: []string{"EMEA"}, tier: &tier, owner: &f.Owner.ID})
 	h.addDirPartner(f.ID, dirPartner{name: "Brightline Legal", typ: "alliance", services: "Contract law", regions: []string{"North America"}})

@@ -13,6 +13,7 @@ import (
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/identity"
+	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/tenant"
 	"github.com/allyway/allyway/web/view"
 )
@@ -108,7 +109,10 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		ctx := audit.WithActor(ctx, withUser(audit.ActorFrom(ctx), owner.ID))
-		return audit.Record(ctx, tx, t.ID, "tenant.created", "tenant", t.ID.String(), map[string]any{"slug": t.Slug, "name": t.Name})
+		if err := audit.Record(ctx, tx, t.ID, "tenant.created", "tenant", t.ID.String(), map[string]any{"slug": t.Slug, "name": t.Name}); err != nil {
+			return err
+		}
+		return partner.SetUpFirm(ctx, tx, t.ID)
 	})
 	if err != nil {
 		if code := apperr.Code(err); code == apperr.EInvalid || code == apperr.EConflict {
