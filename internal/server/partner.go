@@ -134,8 +134,12 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, status i
 	var invites []tenant.Invitation
 	var history []partner.StatusChange
 	var contacts []partner.Contact
+	var tiers []partner.Tier
 	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
 		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
+			return err
+		}
+		if tiers, err = partner.ListTiers(ctx, tx, sc.Tenant.ID); err != nil {
 			return err
 		}
 		if history, err = partner.History(ctx, tx, sc.Tenant.ID, p.ID); err != nil {
@@ -166,6 +170,12 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, status i
 		Lifecycle: lifecycleProps(p, history, forms.Lifecycle),
 		Contacts:  contactsPanel(base+"/partners/"+p.ID.String(), contacts, risk, forms.Contact),
 		CanInvite: sc.Role.Can(auth.ManageTeam), CanManage: sc.Role.Can(auth.ManagePartners)}
+	for _, t := range tiers {
+		props.Tiers = append(props.Tiers, view.Option{Value: t.ID.String(), Label: t.Name})
+	}
+	if p.TierID != nil {
+		props.TierID = p.TierID.String()
+	}
 	for _, u := range users {
 		props.PortalUsers = append(props.PortalUsers, view.PersonRow{ID: u.UserID.String(), Name: u.Name, Email: u.Email, Role: string(u.Role)})
 	}

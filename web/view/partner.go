@@ -44,4 +44,7 @@ type PartnerShowProps struct {
 	Invitations []PersonRow
 	CanInvite   bool
 	CanManage   bool // may edit the profile, move the status and keep contacts
+	// Tiers and TierID drive the tier select (shown to those who may manage).
+	Tiers  []Option
+	TierID string
 }
