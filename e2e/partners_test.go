@@ -250,12 +250,13 @@ func TestBrowserPartnerQualificationJourney(t *testing.T) {
 		}
 		if err := chromedp.Do(ctx,
 			chromedp.SetValue(field("Tier"), tier),
+			chromedp.Click(field("Onboarding")),
 			chromedp.SendKeys(field("Search"), "north"),
 			chromedp.Click(button("Search")),
 		); err != nil {
 			return err
 		}
-		want := url.Values{"q": {"north"}, "tier": {tier}}
+		want := url.Values{"q": {"north"}, "tier": {tier}, "status": {"onboarding"}}
 		filtered, err = waitDirectory(ctx, want, partnerName, otherTier, otherStatus, otherName)
 		return err
 	})

@@ -807,7 +807,7 @@ func GapsPage(p Page, d GapsProps) templ.Component {
 					}
 					return nil
 				})
-				templ_7745c5c3_Err = TableWrap("Gap log").Render(templ.WithChildren(ctx, templ_7745c5c3_Var30), templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TableWrap("Gap log entries").Render(templ.WithChildren(ctx, templ_7745c5c3_Var30), templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1065,7 +1065,7 @@ func gapReport(r GapReportProps) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = TableWrap("Gap report").Render(templ.WithChildren(ctx, templ_7745c5c3_Var43), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TableWrap("Gaps ranked by frequency").Render(templ.WithChildren(ctx, templ_7745c5c3_Var43), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
