@@ -223,11 +223,20 @@ func TestBrowserPartnerQualificationJourney(t *testing.T) {
 		if got != tier {
 			return fmt.Errorf("after setting the tier, the card's select holds %q, want %q (Active)", got, tier)
 		}
-		// And so does the partner's page.
+		// And so does the partner's page: its header and its own tier form.
 		if err := visit(ctx, a.URL+partnerPath, partnerName); err != nil {
 			return err
 		}
-		return wantText(ctx, chromedp.CSS(".partner-header__facts"), "Onboarding Referral · Active")
+		if err := wantText(ctx, chromedp.CSS(".partner-header__facts"), "Onboarding Referral · Active"); err != nil {
+			return err
+		}
+		if got, err = chromedp.Run(ctx, chromedp.Value(field("Tier"))); err != nil {
+			return err
+		}
+		if got != tier {
+			return fmt.Errorf("the overview's tier select holds %q, want %q (Active)", got, tier)
+		}
+		return nil
 	})
 
 	// The directory's form narrows the results in place (htmx, on change,
