@@ -46,9 +46,9 @@ func TestBrowserPartnerQualificationJourney(t *testing.T) {
 		otherName   = "Meridian Advisory"      // onboarding, Active, but not "north"
 	)
 	arrangeFirm(t, a, slug, firmName, mgrEmail, mgrPass, []arrangedPartner{
-		{Name: otherTier, Domain: "northgate.example", Status: "onboarding", Tier: "Strategic"},
-		{Name: otherStatus, Domain: "northbank.example", Status: "active", Tier: "Active"},
-		{Name: otherName, Domain: "meridian.example", Status: "onboarding", Tier: "Active"},
+		{Name: otherTier, Domain: "northgate.example", Status: "onboarding", Tier: "Tier 1 – Strategic"},
+		{Name: otherStatus, Domain: "northbank.example", Status: "active", Tier: "Tier 2 – Active"},
+		{Name: otherName, Domain: "meridian.example", Status: "onboarding", Tier: "Tier 2 – Active"},
 	})
 
 	b := startBrowser(t, chromium)
@@ -201,7 +201,7 @@ func TestBrowserPartnerQualificationJourney(t *testing.T) {
 		if err := wantPage(resp, err, 200, firm+"/recruiting"); err != nil {
 			return err
 		}
-		tier, err := optionValue(ctx, fieldIn(card, "Tier"), "Active")
+		tier, err := optionValue(ctx, fieldIn(card, "Tier"), "Tier 2 – Active")
 		if err != nil {
 			return err
 		}
@@ -212,7 +212,7 @@ func TestBrowserPartnerQualificationJourney(t *testing.T) {
 		if err := wantPage(resp, err, 200, firm+"/recruiting"); err != nil {
 			return err
 		}
-		if err := wantText(ctx, chromedp.CSS(".flash"), partnerName+" is in Active now."); err != nil {
+		if err := wantText(ctx, chromedp.CSS(".flash"), partnerName+" is in Tier 2 – Active now."); err != nil {
 			return err
 		}
 		// The board shows the tier it is in now.
@@ -227,7 +227,7 @@ func TestBrowserPartnerQualificationJourney(t *testing.T) {
 		if err := visit(ctx, a.URL+partnerPath, partnerName); err != nil {
 			return err
 		}
-		if err := wantText(ctx, chromedp.CSS(".partner-header__facts"), "Onboarding Referral · Active"); err != nil {
+		if err := wantText(ctx, chromedp.CSS(".partner-header__facts"), "Onboarding Referral · Tier 2 – Active"); err != nil {
 			return err
 		}
 		if got, err = chromedp.Run(ctx, chromedp.Value(field("Tier"))); err != nil {
@@ -253,7 +253,7 @@ func TestBrowserPartnerQualificationJourney(t *testing.T) {
 				return err
 			}
 		}
-		tier, err := optionValue(ctx, field("Tier"), "Active")
+		tier, err := optionValue(ctx, field("Tier"), "Tier 2 – Active")
 		if err != nil {
 			return err
 		}
@@ -292,7 +292,7 @@ func TestBrowserPartnerQualificationJourney(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if q != "north" || !checked || tierLabel != "Active" {
+		if q != "north" || !checked || tierLabel != "Tier 2 – Active" {
 			return fmt.Errorf("the form shows search %q, onboarding checked %v, tier %v; want north, true, Active", q, checked, tierLabel)
 		}
 		return nil

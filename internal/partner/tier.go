@@ -60,11 +60,11 @@ const (
 // 10/15/20% as volume-based rates; the tiers use them from the bottom up.
 func DefaultTiers() []TierInput {
 	return []TierInput{
-		{Name: "Strategic", Rank: 1, TargetMin: 3, TargetMax: 5, CheckinCadenceDays: 30, DefaultRateBP: 2000,
+		{Name: "Tier 1 – Strategic", Rank: 1, TargetMin: 3, TargetMax: 5, CheckinCadenceDays: 30, DefaultRateBP: 2000,
 			Benefits: "Highest commission rate, dedicated account management, priority access to our team, active co-marketing."},
-		{Name: "Active", Rank: 2, TargetMin: 10, TargetMax: 20, CheckinCadenceDays: 90, DefaultRateBP: 1500,
+		{Name: "Tier 2 – Active", Rank: 2, TargetMin: 10, TargetMax: 20, CheckinCadenceDays: 90, DefaultRateBP: 1500,
 			Benefits: "Standard commission rate, quarterly check-ins, some co-marketing."},
-		{Name: "Referral network", Rank: 3, TargetMin: 20, TargetMax: 100, CheckinCadenceDays: 365, DefaultRateBP: 1000,
+		{Name: "Tier 3 – Referral network", Rank: 3, TargetMin: 20, TargetMax: 100, CheckinCadenceDays: 365, DefaultRateBP: 1000,
 			Benefits: "Lower commission rate, annual check-in, mostly self-service enablement; coverage of niches and regions."},
 	}
 }

@@ -102,7 +102,7 @@ func TestRecruitingAssignTier(t *testing.T) {
 
 	// The board shows the tier chosen.
 	_, body = h.get(manager, "/t/acme/recruiting")
-	assert.Contains(t, body, `<option value="`+tiers[2].String()+`" selected>Active</option>`)
+	assert.Contains(t, body, `<option value="`+tiers[2].String()+`" selected>Tier 2 – Active</option>`)
 
 	// A viewer may not.
 	resp, _ = h.post(h.loggedIn("viewer@acme.test"), action(p.ID), url.Values{"tier_id": {tiers[1].String()}})

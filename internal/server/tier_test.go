@@ -66,7 +66,7 @@ func TestTierDefaultsAppearOnce(t *testing.T) {
 
 	resp, body := h.get(c, "/t/acme/settings/tiers")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	for _, s := range []string{"Strategic", "Active", "Referral network", "Every 30 days (monthly)", "Every 90 days (quarterly)",
+	for _, s := range []string{"Tier 1 – Strategic", "Tier 2 – Active", "Tier 3 – Referral network", "Every 30 days (monthly)", "Every 90 days (quarterly)",
 		"Every 365 days (yearly)", "20%", "15%", "10%", "3–5", "10–20", "Below target", "Add a tier"} {
 		assert.Contains(t, body, s)
 	}
@@ -112,7 +112,7 @@ func TestTierEditAndCreate(t *testing.T) {
 		{tierForm("Gold", "1", "6", "5", "30", "12.5"), "can&#39;t be fewer"},
 		{tierForm("Gold", "1", "3", "5", "731", "12.5"), "from 1 to 730"},
 		{tierForm("Gold", "2", "3", "5", "30", "12.5"), "Another tier has rank 2"},
-		{tierForm("active", "1", "3", "5", "30", "12.5"), "Another tier is called active"},
+		{tierForm("tier 2 – active", "1", "3", "5", "30", "12.5"), "Another tier is called tier 2 – active"},
 		{tierForm("", "1", "3", "5", "30", "12.5"), "Enter the tier"},
 	}
 	for _, tc := range cases {
@@ -235,12 +235,12 @@ func TestAPITiers(t *testing.T) {
 	require.Len(t, page.Data, 3)
 	assert.Nil(t, page.NextCursor)
 	assert.Contains(t, string(resp.Body), `"next_cursor":null`)
-	assert.Equal(t, "Strategic", page.Data[0].Name)
+	assert.Equal(t, "Tier 1 – Strategic", page.Data[0].Name)
 	assert.Equal(t, 1, page.Data[0].Rank)
 	assert.Equal(t, 30, page.Data[0].CheckinCadenceDays)
 	assert.Equal(t, 2000, page.Data[0].DefaultRateBP)
 	assert.Equal(t, [2]int{3, 5}, [2]int{page.Data[0].TargetMin, page.Data[0].TargetMax})
-	assert.Equal(t, "Referral network", page.Data[2].Name)
+	assert.Equal(t, "Tier 3 – Referral network", page.Data[2].Name)
 
 	// Creating needs ManageSettings.
 	body := map[string]any{"name": "Alliance", "rank": 4, "checkin_cadence_days": 60, "default_rate_bp": 1250, "target_min": 1, "target_max": 3}

@@ -1375,7 +1375,7 @@ func qualDecision(d QualificationProps) templ.Component {
 			}
 		}
 		if !d.Decision.CanDecide {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 122, "<p class=\"muted\">A decision is made while a partner is a prospect or being qualified; this partner is ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 122, "<p class=\"muted\">A decision is made while a partner is a prospect or being qualified. Current status: ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
