@@ -16,6 +16,7 @@ import (
 	"github.com/allyway/allyway/internal/audit"
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/identity"
+	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/tenant"
 )
 
@@ -203,6 +204,25 @@ func (s *Server) requireCap(c auth.Capability) func(http.Handler) http.Handler {
 func (s *Server) inStaff(r *http.Request, fn func(tx pgx.Tx, sc *staffCtx) error) error {
 	sc := staffFrom(r.Context())
 	return s.DB.InTenant(r.Context(), sc.Tenant.ID, func(tx pgx.Tx) error { return fn(tx, sc) })
+}
+
+// inPartner runs fn in the firm's transaction with the partner named by
+// the {id} path parameter; a malformed id or another firm's partner is
+// not found (before any form is read). It returns the partner loaded —
+// also when fn fails, so a re-shown form can still name it.
+func (s *Server) inPartner(r *http.Request, fn func(tx pgx.Tx, sc *staffCtx, p partner.Partner) error) (partner.Partner, error) {
+	var p partner.Partner
+	id, err := idParam(r, "id")
+	if err != nil {
+		return p, err
+	}
+	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
+		if p, err = partner.Get(r.Context(), tx, sc.Tenant.ID, id); err != nil {
+			return err
+		}
+		return fn(tx, sc, p)
+	})
+	return p, err
 }
 
 // inPortal runs fn in a transaction scoped to the request's firm and partner.

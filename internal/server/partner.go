@@ -118,27 +118,19 @@ type overviewForms struct {
 
 // partnerShow is a partner's overview tab; other firms' ids are not found.
 func (s *Server) partnerShow(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.renderOverview(w, r, http.StatusOK, id, overviewForms{})
+	s.renderOverview(w, r, http.StatusOK, overviewForms{})
 }
 
-// renderOverview shows the overview tab with status, re-showing forms as given.
-func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, status int, id uuid.UUID, forms overviewForms) {
+// renderOverview shows the {id} partner's overview tab with status, re-showing
+// forms as given.
+func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, status int, forms overviewForms) {
 	ctx := r.Context()
-	var p partner.Partner
 	var users []tenant.PortalMember
 	var invites []tenant.Invitation
 	var history []partner.StatusChange
 	var contacts []partner.Contact
 	var tiers []partner.Tier
-	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if tiers, err = partner.ListTiers(ctx, tx, sc.Tenant.ID); err != nil {
 			return err
 		}

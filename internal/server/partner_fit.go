@@ -28,31 +28,18 @@ var fitPositioningLabels = map[string]string{"premium": "premium", "mid_market":
 // partnerFit compares the partner's target clients with our ideal client
 // profile and shows the services it covers.
 func (s *Server) partnerFit(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.renderPartnerFit(w, r, http.StatusOK, id)
-}
-
-func (s *Server) renderPartnerFit(w http.ResponseWriter, r *http.Request, status int, id uuid.UUID) {
 	ctx := r.Context()
-	var p partner.Partner
 	var settings tenant.Settings
 	var svcs []partner.Service
 	var covered []uuid.UUID
-	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if settings, err = tenant.GetSettings(ctx, tx, sc.Tenant.ID); err != nil {
 			return err
 		}
 		if svcs, err = partner.ListServices(ctx, tx, sc.Tenant.ID); err != nil {
 			return err
 		}
-		covered, err = partner.PartnerServiceIDs(ctx, tx, sc.Tenant.ID, id)
+		covered, err = partner.PartnerServiceIDs(ctx, tx, sc.Tenant.ID, p.ID)
 		return err
 	})
 	if err != nil {
@@ -88,7 +75,7 @@ func (s *Server) renderPartnerFit(w http.ResponseWriter, r *http.Request, status
 			props.Covered = append(props.Covered, sv.Name)
 		}
 	}
-	s.render(w, r, status, view.PartnerFitPage(s.page(r, p.Name, "partners"), props))
+	s.render(w, r, http.StatusOK, view.PartnerFitPage(s.page(r, p.Name, "partners"), props))
 }
 
 func fitDimLabel(s string) string {
@@ -101,18 +88,8 @@ func fitDimLabel(s string) string {
 // partnerServicesSave replaces the set of services a partner covers and keeps
 // its search text in step.
 func (s *Server) partnerServicesSave(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
-	var p partner.Partner
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		// The partner first: another firm's id is not found whatever the form says.
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if err = r.ParseForm(); err != nil {
 			return err
 		}
@@ -124,11 +101,11 @@ func (s *Server) partnerServicesSave(w http.ResponseWriter, r *http.Request) {
 			}
 			ids = append(ids, sid)
 		}
-		before, after, err := partner.SetPartnerServices(ctx, tx, sc.Tenant.ID, id, ids)
+		before, after, err := partner.SetPartnerServices(ctx, tx, sc.Tenant.ID, p.ID, ids)
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, sc.Tenant.ID, "partner.services_updated", "partner", id.String(),
+		return audit.Record(ctx, tx, sc.Tenant.ID, "partner.services_updated", "partner", p.ID.String(),
 			map[string]any{"before": before, "after": after})
 	})
 	if err != nil {
@@ -136,5 +113,5 @@ func (s *Server) partnerServicesSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.flash(r, "success", "The services "+p.Name+" covers were saved.")
-	redirect(w, r, "/t/"+staffFrom(ctx).Tenant.Slug+"/partners/"+id.String()+"/fit")
+	redirect(w, r, "/t/"+staffFrom(ctx).Tenant.Slug+"/partners/"+p.ID.String()+"/fit")
 }

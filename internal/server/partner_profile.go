@@ -155,17 +155,8 @@ func partnerEditProps(sc *staffCtx, p partner.Partner, pr partner.Profile, staff
 
 // partnerEdit shows the profile form.
 func (s *Server) partnerEdit(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var p partner.Partner
 	var staff []tenant.Member
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(r.Context(), tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		staff, err = tenant.ListStaff(r.Context(), tx, sc.Tenant.ID)
 		return err
 	})
@@ -233,14 +224,18 @@ func (s *Server) partnerUpdate(w http.ResponseWriter, r *http.Request) {
 				return nil
 			}
 		}
-		before := p
-		if p, err = partner.UpdateProfile(ctx, tx, sc.Tenant.ID, p.ID, pr); err != nil {
+		// The saved partner goes in its own variable: on a refused update
+		// the form is re-shown with the partner as loaded.
+		saved, err := partner.UpdateProfile(ctx, tx, sc.Tenant.ID, p.ID, pr)
+		if err != nil {
 			if apperr.Code(err) == apperr.EInvalid {
 				formErr = err
 				return nil
 			}
 			return err
 		}
+		before := p
+		p = saved
 		return audit.Record(ctx, tx, sc.Tenant.ID, "partner.updated", "partner", p.ID.String(),
 			map[string]any{"name": p.Name, "changed": profileChanges(before, p)})
 	})
@@ -300,18 +295,9 @@ func profileChanges(a, b partner.Partner) []string {
 // /status: status, reason). An illegal move re-shows the overview (422)
 // with the reason why.
 func (s *Server) partnerMoveStatus(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
 	var to, reason string
-	var p partner.Partner
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if err := r.ParseForm(); err != nil {
 			return err
 		}
@@ -324,7 +310,7 @@ func (s *Server) partnerMoveStatus(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"name": p.Name, "from": change.From, "to": change.To, "reason": change.Reason})
 	})
 	if apperr.Code(err) == apperr.EInvalid {
-		s.renderOverview(w, r, http.StatusUnprocessableEntity, id, overviewForms{
+		s.renderOverview(w, r, http.StatusUnprocessableEntity, overviewForms{
 			Lifecycle: &view.LifecycleProps{Form: formErrors(err), To: to, Reason: reason}})
 		return
 	}
@@ -342,19 +328,10 @@ func (s *Server) partnerMoveStatus(w http.ResponseWriter, r *http.Request) {
 // contactCreate adds a contact (POST /contacts); bad input re-shows the
 // overview with the add form kept (422).
 func (s *Server) contactCreate(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
 	var in partner.ContactInput
 	var c partner.Contact
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		p, err := partner.Get(ctx, tx, sc.Tenant.ID, id)
-		if err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if err := r.ParseForm(); err != nil {
 			return err
 		}
@@ -366,10 +343,10 @@ func (s *Server) contactCreate(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"partner_id": p.ID, "name": c.Name, "level": c.Level, "primary": c.IsPrimary})
 	})
 	sc := staffFrom(ctx)
-	base := "/t/" + sc.Tenant.Slug + "/partners/" + id.String()
+	base := "/t/" + sc.Tenant.Slug + "/partners/" + p.ID.String()
 	if apperr.Code(err) == apperr.EInvalid {
 		f := contactFormFrom(base, "", in, formErrors(err))
-		s.renderOverview(w, r, http.StatusUnprocessableEntity, id, overviewForms{Contact: &f})
+		s.renderOverview(w, r, http.StatusUnprocessableEntity, overviewForms{Contact: &f})
 		return
 	}
 	if err != nil {
@@ -378,16 +355,6 @@ func (s *Server) contactCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.flash(r, "success", c.Name+" was added.")
 	redirect(w, r, base+"#contacts")
-}
-
-// contactParams resolves the partner and the contact of the path within
-// the firm (404 for another partner's or firm's contact).
-func contactParams(r *http.Request) (partnerID, contactID uuid.UUID, err error) {
-	if partnerID, err = idParam(r, "id"); err != nil {
-		return
-	}
-	contactID, err = idParam(r, "contact")
-	return
 }
 
 // renderContactEdit shows the contact edit page.
@@ -399,16 +366,6 @@ func (s *Server) renderContactEdit(w http.ResponseWriter, r *http.Request, statu
 	s.render(w, r, status, view.ContactEditPage(s.page(r, p.Name, "partners"), partnerHeader(sc, p, "overview"), f))
 }
 
-// loadContact finds the partner and the contact.
-func loadContact(r *http.Request, tx pgx.Tx, tenantID, partnerID, contactID uuid.UUID) (partner.Partner, partner.Contact, error) {
-	p, err := partner.Get(r.Context(), tx, tenantID, partnerID)
-	if err != nil {
-		return p, partner.Contact{}, err
-	}
-	c, err := partner.GetContact(r.Context(), tx, tenantID, p.ID, contactID)
-	return p, c, err
-}
-
 func contactFormOf(base string, c partner.Contact) view.ContactFormProps {
 	f := contactFormFrom(base, c.ID.String(), partner.ContactInput{Name: c.Name, Email: c.Email, Phone: c.Phone,
 		Title: c.Title, Level: c.Level, Primary: c.IsPrimary}, view.Form{})
@@ -418,15 +375,14 @@ func contactFormOf(base string, c partner.Contact) view.ContactFormProps {
 
 // contactEdit shows a contact's edit and departure forms.
 func (s *Server) contactEdit(w http.ResponseWriter, r *http.Request) {
-	pid, cid, err := contactParams(r)
+	cid, err := idParam(r, "contact")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var p partner.Partner
 	var c partner.Contact
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		p, c, err = loadContact(r, tx, sc.Tenant.ID, pid, cid)
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
+		c, err = partner.GetContact(r.Context(), tx, sc.Tenant.ID, p.ID, cid)
 		return err
 	})
 	if err != nil {
@@ -439,17 +395,16 @@ func (s *Server) contactEdit(w http.ResponseWriter, r *http.Request) {
 
 // contactUpdate saves a contact's details.
 func (s *Server) contactUpdate(w http.ResponseWriter, r *http.Request) {
-	pid, cid, err := contactParams(r)
+	cid, err := idParam(r, "contact")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
-	var p partner.Partner
 	var c partner.Contact
 	var in partner.ContactInput
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, c, err = loadContact(r, tx, sc.Tenant.ID, pid, cid); err != nil {
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
+		if c, err = partner.GetContact(ctx, tx, sc.Tenant.ID, p.ID, cid); err != nil {
 			return err
 		}
 		if err := r.ParseForm(); err != nil {
@@ -465,7 +420,7 @@ func (s *Server) contactUpdate(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"partner_id": p.ID, "name": c.Name, "level": c.Level, "primary": c.IsPrimary})
 	})
 	sc := staffFrom(ctx)
-	base := "/t/" + sc.Tenant.Slug + "/partners/" + pid.String()
+	base := "/t/" + sc.Tenant.Slug + "/partners/" + p.ID.String()
 	if apperr.Code(err) == apperr.EInvalid {
 		f := contactFormFrom(base, c.ID.String(), in, formErrors(err))
 		f.Departed = !c.Active()
@@ -482,17 +437,16 @@ func (s *Server) contactUpdate(w http.ResponseWriter, r *http.Request) {
 
 // contactDepart marks a contact as departed (departed_on, note).
 func (s *Server) contactDepart(w http.ResponseWriter, r *http.Request) {
-	pid, cid, err := contactParams(r)
+	cid, err := idParam(r, "contact")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
-	var p partner.Partner
 	var c partner.Contact
 	var on, note string
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, c, err = loadContact(r, tx, sc.Tenant.ID, pid, cid); err != nil {
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
+		if c, err = partner.GetContact(ctx, tx, sc.Tenant.ID, p.ID, cid); err != nil {
 			return err
 		}
 		if err := r.ParseForm(); err != nil {
@@ -514,7 +468,7 @@ func (s *Server) contactDepart(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"partner_id": p.ID, "name": c.Name, "departed_on": on, "note": c.DepartureNote})
 	})
 	sc := staffFrom(ctx)
-	base := "/t/" + sc.Tenant.Slug + "/partners/" + pid.String()
+	base := "/t/" + sc.Tenant.Slug + "/partners/" + p.ID.String()
 	if apperr.Code(err) == apperr.EInvalid {
 		f := contactFormOf(base, c)
 		f.Depart = view.DepartFormProps{Form: formErrors(err), On: on, Note: note}
@@ -531,15 +485,15 @@ func (s *Server) contactDepart(w http.ResponseWriter, r *http.Request) {
 
 // contactPrimary makes a current contact the primary one.
 func (s *Server) contactPrimary(w http.ResponseWriter, r *http.Request) {
-	pid, cid, err := contactParams(r)
+	cid, err := idParam(r, "contact")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
 	var c partner.Contact
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		p, found, err := loadContact(r, tx, sc.Tenant.ID, pid, cid)
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
+		found, err := partner.GetContact(ctx, tx, sc.Tenant.ID, p.ID, cid)
 		if err != nil {
 			return err
 		}
@@ -555,5 +509,5 @@ func (s *Server) contactPrimary(w http.ResponseWriter, r *http.Request) {
 	}
 	sc := staffFrom(ctx)
 	s.flash(r, "success", c.Name+" is now the primary contact.")
-	redirect(w, r, "/t/"+sc.Tenant.Slug+"/partners/"+pid.String()+"#contacts")
+	redirect(w, r, "/t/"+sc.Tenant.Slug+"/partners/"+p.ID.String()+"#contacts")
 }

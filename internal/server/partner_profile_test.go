@@ -133,6 +133,7 @@ func TestPartnerProfileEdit(t *testing.T) {
 	resp, body = h.post(c, base+"/edit", form)
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	assert.Contains(t, ppText(body), "Choose someone on the firm's staff.")
+	assert.Contains(t, body, `action="`+base+`/edit"`, "the re-shown form still posts to this partner")
 
 	// A viewer can't edit.
 	h.staffUser(f, "vic@northwind.test", auth.RoleViewer)

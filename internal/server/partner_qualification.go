@@ -32,24 +32,15 @@ func (s *Server) partnerQualificationRoutes(r chi.Router) {
 
 // showQualification is the qualification tab.
 func (s *Server) showQualification(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.renderQualification(w, r, http.StatusOK, id, nil)
+	s.renderQualification(w, r, http.StatusOK, nil)
 }
 
-// renderQualification loads and shows the tab; edit fills in a form's
-// input and errors when it is re-shown.
-func (s *Server) renderQualification(w http.ResponseWriter, r *http.Request, status int, id uuid.UUID, edit func(*view.QualificationProps)) {
+// renderQualification loads and shows the {id} partner's tab; edit fills in
+// a form's input and errors when it is re-shown.
+func (s *Server) renderQualification(w http.ResponseWriter, r *http.Request, status int, edit func(*view.QualificationProps)) {
 	ctx := r.Context()
-	var p partner.Partner
 	var q partner.Qualification
-	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		q, err = partner.LoadQualification(ctx, tx, sc.Tenant.ID, p.ID)
 		return err
 	})
@@ -139,18 +130,9 @@ func intText(n *int) string {
 // saveScores saves the scorecard (POST /scores: score.<criterion> 1–5 and
 // note.<criterion> for each active criterion) in one transaction.
 func (s *Server) saveScores(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
 	var in []partner.ScoreInput
-	var p partner.Partner
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if err := r.ParseForm(); err != nil {
 			return err
 		}
@@ -181,7 +163,7 @@ func (s *Server) saveScores(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"name": p.Name, "scores": byName, "weighted": partner.FormatScore(value), "complete": complete})
 	})
 	if apperr.Code(err) == apperr.EInvalid {
-		s.renderQualification(w, r, http.StatusUnprocessableEntity, id, func(d *view.QualificationProps) {
+		s.renderQualification(w, r, http.StatusUnprocessableEntity, func(d *view.QualificationProps) {
 			d.ScoreForm = formErrors(err)
 			typed := map[string]partner.ScoreInput{}
 			for _, i := range in {
@@ -209,18 +191,9 @@ func qualURL(r *http.Request, p partner.Partner, anchor string) string {
 
 // createReference records a reference check (POST /references).
 func (s *Server) createReference(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
 	var in partner.ReferenceInput
-	var p partner.Partner
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if err := r.ParseForm(); err != nil {
 			return err
 		}
@@ -234,7 +207,7 @@ func (s *Server) createReference(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"partner": p.Name, "partner_id": p.ID, "who": in.Who, "sentiment": in.Sentiment})
 	})
 	if apperr.Code(err) == apperr.EInvalid {
-		s.renderQualification(w, r, http.StatusUnprocessableEntity, id, func(d *view.QualificationProps) {
+		s.renderQualification(w, r, http.StatusUnprocessableEntity, func(d *view.QualificationProps) {
 			d.Reference = view.ReferenceForm{Form: formErrors(err), Who: in.Who, Relationship: in.Relationship,
 				Sentiment: in.Sentiment, Notes: in.Notes}
 		})
@@ -250,23 +223,14 @@ func (s *Server) createReference(w http.ResponseWriter, r *http.Request) {
 
 // deleteReference removes a reference (POST /references/{ref}/delete).
 func (s *Server) deleteReference(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	refID, err := idParam(r, "ref")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
-	var p partner.Partner
 	var ref partner.Reference
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if ref, err = partner.GetReference(ctx, tx, sc.Tenant.ID, p.ID, refID); err != nil {
 			return err
 		}
@@ -287,19 +251,10 @@ func (s *Server) deleteReference(w http.ResponseWriter, r *http.Request) {
 // saveRedFlags saves the checklist (POST /red-flags: flag=<key> for each
 // ticked item, note.<key>).
 func (s *Server) saveRedFlags(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
 	var in []partner.RedFlag
 	notes := map[string]string{}
-	var p partner.Partner
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if err := r.ParseForm(); err != nil {
 			return err
 		}
@@ -324,7 +279,7 @@ func (s *Server) saveRedFlags(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"name": p.Name, "flags": keys})
 	})
 	if apperr.Code(err) == apperr.EInvalid {
-		s.renderQualification(w, r, http.StatusUnprocessableEntity, id, func(d *view.QualificationProps) {
+		s.renderQualification(w, r, http.StatusUnprocessableEntity, func(d *view.QualificationProps) {
 			d.FlagsForm = formErrors(err)
 			ticked := map[string]bool{}
 			for _, f := range in {
@@ -347,19 +302,10 @@ func (s *Server) saveRedFlags(w http.ResponseWriter, r *http.Request) {
 
 // savePotential records the potential assessment (POST /potential).
 func (s *Server) savePotential(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
 	var in partner.PotentialInput
-	var p partner.Partner
 	var a partner.Assessment
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if err := r.ParseForm(); err != nil {
 			return err
 		}
@@ -372,7 +318,7 @@ func (s *Server) savePotential(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"name": p.Name, "expected_in": a.ExpectedIn, "expected_out": a.ExpectedOut, "clients": a.ClientsWhoBenefit})
 	})
 	if apperr.Code(err) == apperr.EInvalid {
-		s.renderQualification(w, r, http.StatusUnprocessableEntity, id, func(d *view.QualificationProps) {
+		s.renderQualification(w, r, http.StatusUnprocessableEntity, func(d *view.QualificationProps) {
 			d.Potential = view.PotentialForm{Form: formErrors(err), ExpectedIn: in.ExpectedIn, ExpectedOut: in.ExpectedOut,
 				Clients: in.Clients, Notes: in.Notes, Warning: d.Potential.Warning}
 		})
@@ -394,19 +340,10 @@ func (s *Server) savePotential(w http.ResponseWriter, r *http.Request) {
 // reason), recording the decision and moving the lifecycle together. A
 // partner past qualification answers 409.
 func (s *Server) decidePartner(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
 	var in partner.DecisionInput
-	var p partner.Partner
 	var from string
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		if p, err = partner.Get(ctx, tx, sc.Tenant.ID, id); err != nil {
-			return err
-		}
+	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if err := r.ParseForm(); err != nil {
 			return err
 		}
@@ -423,7 +360,7 @@ func (s *Server) decidePartner(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"name": p.Name, "from": from, "to": to, "reason": in.Reason})
 	})
 	if apperr.Code(err) == apperr.EInvalid {
-		s.renderQualification(w, r, http.StatusUnprocessableEntity, id, func(d *view.QualificationProps) {
+		s.renderQualification(w, r, http.StatusUnprocessableEntity, func(d *view.QualificationProps) {
 			d.Decision.Form = formErrors(err)
 			d.Decision.Choice, d.Decision.ReasonInput = in.Decision, in.Reason
 		})
