@@ -70,18 +70,5 @@ func ListPage(ctx context.Context, q db.Querier, tenantID uuid.UUID, f Filter, a
 		sql.WriteString(` AND (p.created_at, p.id) > (` + arg(after.CreatedAt) + `, ` + arg(after.ID) + `)`)
 	}
 	sql.WriteString(` ORDER BY p.created_at, p.id LIMIT ` + arg(limit))
-	rows, err := q.Query(ctx, sql.String(), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make([]Partner, 0, limit)
-	for rows.Next() {
-		p, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryPartners(ctx, q, sql.String(), args...)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
@@ -137,6 +138,15 @@ func scan(row interface{ Scan(...any) error }) (Partner, error) {
 	return p, err
 }
 
+// queryPartners runs a query selecting cols+fromPartners and scans every row.
+func queryPartners(ctx context.Context, q db.Querier, sql string, args ...any) ([]Partner, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Partner, error) { return scan(row) })
+}
+
 // Create adds a partner in the prospect status and starts its lifecycle
 // history. It does not look for a duplicate domain: callers warn about one
 // first (DuplicateDomain) and let the person save anyway.
@@ -171,20 +181,7 @@ func Get(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Partner, er
 
 // List returns the firm's partners by name.
 func List(ctx context.Context, q db.Querier, tenantID uuid.UUID) ([]Partner, error) {
-	rows, err := q.Query(ctx, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1 ORDER BY lower(p.name), p.id`, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Partner
-	for rows.Next() {
-		p, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryPartners(ctx, q, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1 ORDER BY lower(p.name), p.id`, tenantID)
 }
 
 // SetStatus puts a partner in a status without checking the allowed moves

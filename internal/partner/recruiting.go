@@ -15,21 +15,8 @@ var PipelineStatuses = []string{"prospect", "qualifying", "onboarding"}
 // Pipeline returns the firm's partners still being recruited (prospect,
 // qualifying, onboarding), longest in their stage first.
 func Pipeline(ctx context.Context, q db.Querier, tenantID uuid.UUID) ([]Partner, error) {
-	rows, err := q.Query(ctx, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1
+	return queryPartners(ctx, q, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1
 		AND p.status IN ('prospect', 'qualifying', 'onboarding') ORDER BY p.status_changed_at, p.id`, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Partner
-	for rows.Next() {
-		p, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // YearBounds is the calendar year of now, in now's location: [start, end).
@@ -57,25 +44,12 @@ func GoalStatus(actual, min, max int) string { return TargetStatus(actual, min, 
 // NewActive returns the partners that became active for the first time
 // within [from, to) (NewActiveCount's partners), by when they did.
 func NewActive(ctx context.Context, q db.Querier, tenantID uuid.UUID, from, to time.Time) ([]Partner, error) {
-	rows, err := q.Query(ctx, `SELECT `+cols+fromPartners+` JOIN (
+	return queryPartners(ctx, q, `SELECT `+cols+fromPartners+` JOIN (
 			SELECT h.partner_id, min(h.at) AS at FROM partner_status_history h
 			WHERE h.tenant_id = $1 AND h.to_status = 'active'
 			GROUP BY h.partner_id HAVING min(h.at) >= $2 AND min(h.at) < $3
 		) n ON n.partner_id = p.id
 		WHERE p.tenant_id = $1 ORDER BY n.at, p.id`, tenantID, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Partner
-	for rows.Next() {
-		p, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // DaysInStage is how many whole days have passed since a partner's last

@@ -348,21 +348,16 @@ func DeleteTier(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Tier
 // TierMembers returns the firm's live partners that are in a tier, by tier
 // id, each list by name.
 func TierMembers(ctx context.Context, q db.Querier, tenantID uuid.UUID) (map[uuid.UUID][]Partner, error) {
-	rows, err := q.Query(ctx, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1 AND p.tier_id IS NOT NULL
+	ps, err := queryPartners(ctx, q, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1 AND p.tier_id IS NOT NULL
 		AND p.status NOT IN ('inactive', 'ended') ORDER BY lower(p.name), p.id`, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[uuid.UUID][]Partner{}
-	for rows.Next() {
-		p, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, p := range ps {
 		out[*p.TierID] = append(out[*p.TierID], p)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SetTier puts one of the firm's partners in a tier, or in none (nil). A
