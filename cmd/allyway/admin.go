@@ -15,7 +15,7 @@ import (
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/identity"
-	"github.com/allyway/allyway/internal/partner"
+	"github.com/allyway/allyway/internal/setup"
 	"github.com/allyway/allyway/internal/seed"
 	"github.com/allyway/allyway/internal/tenant"
 )
@@ -178,7 +178,7 @@ func (e *env) tenantCmd(ctx context.Context, args []string) error {
 		if err := audit.Record(ctx, tx, id, "tenant.created", "tenant", id.String(), map[string]any{"slug": slug, "via": "cli"}); err != nil {
 			return err
 		}
-		return partner.SetUpFirm(ctx, tx, id)
+		return setup.Firm(ctx, tx, id)
 	})
 	if err != nil {
 		if f := apperr.FieldErrors(err); len(f) > 0 {

@@ -57,6 +57,18 @@ func (o *Outbox) Send(ctx context.Context, tx pgx.Tx, m Email) (uuid.UUID, error
 	return id, nil
 }
 
+// Enqueue inserts a background job in tx, so it runs only if tx commits
+// (e.g. an SLA check scheduled for a due time with opts.ScheduledAt).
+func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	if o == nil || o.jobs == nil {
+		return errors.New("notify: outbox has no job client")
+	}
+	if _, err := o.jobs.InsertTx(ctx, tx, args, opts); err != nil {
+		return fmt.Errorf("notify: enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
 // OutboxMessage is one email_outbox row.
 type OutboxMessage struct {
 	ID        uuid.UUID

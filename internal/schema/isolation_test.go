@@ -314,5 +314,71 @@ func seedPartnerTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, user
 			return fmt.Errorf("%s: %w", st.sql, err)
 		}
 	}
+	if err := seedAgreementTables(ctx, tx, tenantID, partnerID, userID); err != nil {
+		return err
+	}
+	return seedReferralTables(ctx, tx, tenantID, partnerID, userID)
+}
+
+// seedAgreementTables writes a row in every table of 00004_agreements.
+func seedAgreementTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, userID uuid.UUID) error {
+	var templateID, stepID, itemID uuid.UUID
+	return execSteps(ctx, tx, []seedStep{
+		{`INSERT INTO policy_overrides (tenant_id, rule_key, reason, set_by) VALUES ($1, 'law.no_exclusive', 'Counsel approved', $2)`, []any{tenantID, userID}, nil},
+		{`INSERT INTO agreement_templates (tenant_id, name, model) VALUES ($1, 'Standard referral', 'referral') RETURNING id`, []any{tenantID}, &templateID},
+		{`INSERT INTO agreements (tenant_id, partner_id, version, status, model, template_id, effective_from, accepted_at, accepted_via)
+		  VALUES ($1, $2, 1, 'active', 'referral', $3, '2026-01-01', now(), 'recorded')`, []any{tenantID, partnerID, &templateID}, nil},
+		{`INSERT INTO onboarding_steps (tenant_id, title) VALUES ($1, 'Kickoff call') RETURNING id`, []any{tenantID}, &stepID},
+		{`INSERT INTO partner_onboarding (tenant_id, partner_id, step_id, title) VALUES ($1, $2, $3, 'Kickoff call')`, []any{tenantID, partnerID, &stepID}, nil},
+		{`INSERT INTO enablement_items (tenant_id, kind, title) VALUES ($1, 'one_pager', 'Who we help') RETURNING id`, []any{tenantID}, &itemID},
+		{`INSERT INTO enablement_files (tenant_id, item_id, filename, content_type, size_bytes, sha256, data)
+		  VALUES ($1, $2, 'a.txt', 'text/plain', 1, '\x00', 'a')`, []any{tenantID, &itemID}, nil},
+		{`INSERT INTO hot_profiles (tenant_id, month, title) VALUES ($1, '2026-11-01', 'CFOs planning a sale')`, []any{tenantID}, nil},
+	})
+}
+
+// seedReferralTables writes a row in every table of 00005_referrals.
+func seedReferralTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, userID uuid.UUID) error {
+	var clientID, prospectID, referralID uuid.UUID
+	return execSteps(ctx, tx, []seedStep{
+		{`INSERT INTO referral_questions (tenant_id, question) VALUES ($1, 'Has the client agreed to an introduction?')`, []any{tenantID}, nil},
+		{`INSERT INTO clients (tenant_id, name, name_norm, domain) VALUES ($1, 'Acme Inc.', 'acme', 'acme.example') RETURNING id`, []any{tenantID}, &clientID},
+		{`INSERT INTO referral_prospects (tenant_id, partner_id, contact_name, contact_email) VALUES ($1, $2, 'Pat Prospect', 'pat@acme.example') RETURNING id`, []any{tenantID, partnerID}, &prospectID},
+		{`INSERT INTO referrals (tenant_id, direction, partner_id, prospect_id, client_id, client_company, client_domain, client_name_norm, submitted_by)
+		  VALUES ($1, 'inbound', $2, $3, $4, 'Acme Inc.', 'acme.example', 'acme', $5) RETURNING id`, []any{tenantID, partnerID, &prospectID, &clientID, userID}, &referralID},
+		{`INSERT INTO referral_assists (tenant_id, referral_id, partner_id) VALUES ($1, $2, $3)`, []any{tenantID, &referralID, partnerID}, nil},
+		{`INSERT INTO referral_events (tenant_id, referral_id, partner_id, actor_kind, kind, to_status, visible_to_partner) VALUES ($1, $2, $3, 'partner', 'submitted', 'submitted', true)`, []any{tenantID, &referralID, partnerID}, nil},
+		{`INSERT INTO sla_breaches (tenant_id, referral_id, clock, partner_id, due_at) VALUES ($1, $2, 'first_response', $3, now())`, []any{tenantID, &referralID, partnerID}, nil},
+		{`INSERT INTO engagements (tenant_id, referral_id, partner_id, kind, name, value_cents, started_on) VALUES ($1, $2, $3, 'project', 'Audit', 5000000, '2026-02-01')`, []any{tenantID, &referralID, partnerID}, nil},
+	})
+}
+
+type seedStep struct {
+	sql  string
+	args []any
+	out  *uuid.UUID
+}
+
+// execSteps runs the steps in order; a step's out is filled before the next
+// step reads it (args may hold the pointer).
+func execSteps(ctx context.Context, tx pgx.Tx, steps []seedStep) error {
+	for _, st := range steps {
+		args := make([]any, len(st.args))
+		for i, a := range st.args {
+			if p, ok := a.(*uuid.UUID); ok {
+				a = *p
+			}
+			args[i] = a
+		}
+		var err error
+		if st.out != nil {
+			err = tx.QueryRow(ctx, st.sql, args...).Scan(st.out)
+		} else {
+			_, err = tx.Exec(ctx, st.sql, args...)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.sql, err)
+		}
+	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/identity"
 	"github.com/allyway/allyway/internal/partner"
+	"github.com/allyway/allyway/internal/setup"
 	"github.com/allyway/allyway/internal/tenant"
 )
 
@@ -118,7 +119,7 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 		if _, err := tenant.Create(ctx, tx, id, f.slug, f.name); err != nil {
 			return err
 		}
-		if err := partner.SetUpFirm(ctx, tx, id); err != nil {
+		if err := setup.Firm(ctx, tx, id); err != nil {
 			return err
 		}
 		partners := map[string]uuid.UUID{}
@@ -153,8 +154,18 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 			}
 			staff[du.email] = u.ID
 		}
-		if f.slug == "northwind" {
-			return seedPartnerNetwork(ctx, tx, id, partners, staff) // partners.go
+		if f.slug != "northwind" {
+			return nil
+		}
+		for _, seed := range []func(context.Context, pgx.Tx, uuid.UUID, map[string]uuid.UUID, map[string]uuid.UUID) error{
+			seedPartnerNetwork, // partners.go
+			seedAgreements,     // agreements.go: agreements of several models and versions
+			seedEnablement,     // enablement.go: onboarding in progress, the content library
+			seedReferrals,      // referrals.go: two years of referrals both ways
+		} {
+			if err := seed(ctx, tx, id, partners, staff); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

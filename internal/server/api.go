@@ -52,6 +52,9 @@ func (s *Server) apiRoutes(r chi.Router) {
 			r.Get("/{id}", s.apiGetTier)
 			r.With(s.apiRequire(auth.ManageSettings)).Patch("/{id}", s.apiUpdateTier)
 		})
+		s.apiAgreementRoutes(r)  // api_agreement.go: /agreements
+		s.apiReferralRoutes(r)   // api_referral.go: /referrals, transitions
+		s.apiEngagementRoutes(r) // api_referral.go: /engagements
 	})
 }
 

@@ -64,7 +64,10 @@ func (s *Server) routes() http.Handler {
 			r.Route("/p/{tenant}", func(r chi.Router) {
 				r.Use(s.portalArea)
 				r.Get("/", s.portalHome)
-				s.portalTeamRoutes(r) // portal_team.go: a partner admin's team
+				s.portalTeamRoutes(r)      // portal_team.go: a partner admin's team
+				s.portalReferralRoutes(r)  // portal_referral.go: submit, follow, answer outbound referrals
+				s.portalAgreementRoutes(r) // portal_agreement.go: read, accept or decline the agreement
+				s.portalResourceRoutes(r)  // portal_resource.go: resources, hot profile, onboarding progress
 			})
 		})
 	})
@@ -84,18 +87,28 @@ func (s *Server) staffRoutes(r chi.Router) {
 			s.partnerProfileRoutes(r)       // partner_profile.go: profile, lifecycle, contacts
 			s.partnerFitRoutes(r)           // partner_fit.go: fit analysis and services covered
 			s.partnerQualificationRoutes(r) // partner_qualification.go: scorecard, references, red flags, decision
+			s.partnerAgreementRoutes(r)     // agreement.go: the Agreements tab, builder, versions and diff
+			s.agreementDocumentRoutes(r)    // agreement_document.go: PDF (MOU, full) and print page
+			s.partnerOnboardingRoutes(r)    // onboarding.go: the partner's onboarding checklist
+			s.partnerReferralRoutes(r)      // referral.go: the partner's referrals tab
 		})
 	})
 	s.recruitingRoutes(r) // recruiting.go: the recruiting board and the year's goal
 	s.serviceRoutes(r)    // service.go: the service map, the gap log and its report
+	s.referralRoutes(r)   // referral.go: board, list, referral page, outbound, conflicts, at risk
+	s.agreementRoutes(r)  // agreement.go: every partner's agreement, renewals
+	s.enablementRoutes(r) // enablement.go: the enablement library and hot opportunity profiles
 	r.Route("/settings", func(r chi.Router) {
 		r.Use(s.requireCap(auth.ManageSettings))
-		s.teamRoutes(r)        // team.go: staff, portal users, invitations
-		s.tokenRoutes(r)       // token.go: API tokens
-		s.securityRoutes(r)    // security.go: two-factor policy
-		s.firmProfileRoutes(r) // firm_profile.go: ideal client profile, positioning, recruiting goal
-		s.tierRoutes(r)        // tier.go: tiers
-		s.criteriaRoutes(r)    // criteria.go: qualification criteria and weights
+		s.teamRoutes(r)               // team.go: staff, portal users, invitations
+		s.tokenRoutes(r)              // token.go: API tokens
+		s.securityRoutes(r)           // security.go: two-factor policy
+		s.firmProfileRoutes(r)        // firm_profile.go: ideal client profile, positioning, recruiting goal
+		s.tierRoutes(r)               // tier.go: tiers
+		s.criteriaRoutes(r)           // criteria.go: qualification criteria and weights
+		s.agreementSettingsRoutes(r)  // agreement_settings.go: agreement templates, profession policy pack
+		s.onboardingSettingsRoutes(r) // onboarding.go: the onboarding checklist template
+		s.referralSettingsRoutes(r)   // referral_settings.go: SLA, attribution, referral checklist
 		r.Get("/audit", s.auditList)
 	})
 }

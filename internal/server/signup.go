@@ -13,7 +13,7 @@ import (
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/identity"
-	"github.com/allyway/allyway/internal/partner"
+	"github.com/allyway/allyway/internal/setup"
 	"github.com/allyway/allyway/internal/tenant"
 	"github.com/allyway/allyway/web/view"
 )
@@ -112,7 +112,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		if err := audit.Record(ctx, tx, t.ID, "tenant.created", "tenant", t.ID.String(), map[string]any{"slug": t.Slug, "name": t.Name}); err != nil {
 			return err
 		}
-		return partner.SetUpFirm(ctx, tx, t.ID)
+		return setup.Firm(ctx, tx, t.ID)
 	})
 	if err != nil {
 		if code := apperr.Code(err); code == apperr.EInvalid || code == apperr.EConflict {

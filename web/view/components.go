@@ -195,7 +195,10 @@ func staffMain(s *StaffNav) []navItem {
 	base := "/t/" + s.TenantSlug
 	return []navItem{
 		{"dashboard", "Dashboard", base},
+		{"referrals", "Referrals", base + "/referrals"},
 		{"partners", "Partners", base + "/partners"},
+		{"agreements", "Agreements", base + "/agreements"},
+		{"library", "Enablement", base + "/library"},
 		{"recruiting", "Recruiting", base + "/recruiting"},
 		{"services", "Services & gaps", base + "/services"},
 	}
@@ -210,6 +213,10 @@ func staffSettings(s *StaffNav) []navItem {
 		{"firm", "Firm profile", base + "/firm"},
 		{"tiers", "Tiers", base + "/tiers"},
 		{"criteria", "Qualification", base + "/criteria"},
+		{"referral-settings", "Referrals & SLA", base + "/referrals"},
+		{"agreement-templates", "Agreement templates", base + "/agreement-templates"},
+		{"policy", "Profession policy", base + "/policy"},
+		{"onboarding", "Onboarding", base + "/onboarding"},
 		{"team", "Team", base + "/team"},
 		{"tokens", "API tokens", base + "/tokens"},
 		{"security", "Security", base + "/security"},
@@ -221,6 +228,9 @@ func portalItems(p *PortalNav) []navItem {
 	base := "/p/" + p.TenantSlug
 	return []navItem{
 		{"home", "Home", base},
+		{"referrals", "Referrals", base + "/referrals"},
+		{"agreement", "Agreement", base + "/agreement"},
+		{"resources", "Resources", base + "/resources"},
 		{"team", "Team", base + "/team"},
 	}
 }

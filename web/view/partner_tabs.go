@@ -25,6 +25,9 @@ var partnerTabs = []partnerTab{
 	{"overview", "Overview", ""},
 	{"fit", "Fit & services", "/fit"},
 	{"qualification", "Qualification", "/qualification"},
+	{"agreements", "Agreements", "/agreements"},
+	{"onboarding", "Onboarding", "/onboarding"},
+	{"referrals", "Referrals", "/referrals"},
 }
 
 func (h PartnerHeaderProps) tabURL(t partnerTab) string {
