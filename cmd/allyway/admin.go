@@ -15,8 +15,8 @@ import (
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/identity"
-	"github.com/allyway/allyway/internal/setup"
 	"github.com/allyway/allyway/internal/seed"
+	"github.com/allyway/allyway/internal/setup"
 	"github.com/allyway/allyway/internal/tenant"
 )
 

@@ -7,4 +7,3 @@ func (s *Server) apiReferralRoutes(r chi.Router) {}
 
 // apiEngagementRoutes: API /referrals and /engagements (being built).
 func (s *Server) apiEngagementRoutes(r chi.Router) {}
-

@@ -7,4 +7,3 @@ func (s *Server) partnerOnboardingRoutes(r chi.Router) {}
 
 // onboardingSettingsRoutes: onboarding checklists (being built).
 func (s *Server) onboardingSettingsRoutes(r chi.Router) {}
-
