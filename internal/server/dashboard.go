@@ -1,10 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/allyway/allyway/internal/agreement"
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/tenant"
@@ -15,8 +17,16 @@ import (
 // do next.
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	var st tenant.Stats
+	var expiring, lapsed []agreement.Agreement
+	today := s.now()
 	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		st, err = tenant.DashboardStats(r.Context(), tx, sc.Tenant.ID)
+		if st, err = tenant.DashboardStats(r.Context(), tx, sc.Tenant.ID); err != nil {
+			return err
+		}
+		if expiring, err = agreement.Expiring(r.Context(), tx, sc.Tenant.ID, today, agreement.RenewalReminderDays); err != nil {
+			return err
+		}
+		lapsed, err = agreement.Lapsed(r.Context(), tx, sc.Tenant.ID, today, 10)
 		return err
 	})
 	if err != nil {
@@ -34,6 +44,28 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		LiveTokens:      st.LiveTokens,
 		CanAdmin:        sc.Role.Can(auth.ManageTeam),
 		CanPartners:     sc.Role.Can(auth.ManagePartners),
+	}
+	for _, a := range expiring {
+		days := int(a.EffectiveTo.Sub(agreement.Day(today)).Hours() / 24)
+		when := "ends " + a.EffectiveTo.Format(agreement.DateFormat)
+		switch {
+		case days == 0:
+			when += " (today)"
+		case days == 1:
+			when += " (tomorrow)"
+		default:
+			when += fmt.Sprintf(" (in %d days)", days)
+		}
+		if a.AutoRenew {
+			when += ", renews by itself"
+		}
+		props.ExpiringAgreements = append(props.ExpiringAgreements, view.DashAgreement{Partner: a.PartnerName,
+			URL: staffAgreementBase(sc, a.PartnerID), Version: a.Version, When: when})
+	}
+	for _, a := range lapsed {
+		props.LapsedAgreements = append(props.LapsedAgreements, view.DashAgreement{Partner: a.PartnerName,
+			URL: staffAgreementBase(sc, a.PartnerID), Version: a.Version,
+			When: "ended " + a.EffectiveTo.Format(agreement.DateFormat)})
 	}
 	for _, k := range partner.Statuses {
 		props.ByStatus = append(props.ByStatus, view.Count{Label: view.StatusLabel(k), Key: k, N: st.PartnersByStatus[k]})

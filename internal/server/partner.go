@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/allyway/allyway/internal/agreement"
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
 	"github.com/allyway/allyway/internal/auth"
@@ -130,8 +131,12 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, status i
 	var history []partner.StatusChange
 	var contacts []partner.Contact
 	var tiers []partner.Tier
+	var expired bool
 	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if tiers, err = partner.ListTiers(ctx, tx, sc.Tenant.ID); err != nil {
+			return err
+		}
+		if expired, err = agreement.HasExpired(ctx, tx, sc.Tenant.ID, p.ID, s.now()); err != nil {
 			return err
 		}
 		if history, err = partner.History(ctx, tx, sc.Tenant.ID, p.ID); err != nil {
@@ -156,6 +161,9 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, status i
 	header := partnerHeader(sc, p, "overview")
 	if len(risk) > 0 {
 		header.Flags = append(header.Flags, partner.AtRiskFlag)
+	}
+	if expired {
+		header.Flags = append(header.Flags, "Agreement expired")
 	}
 	props := view.PartnerShowProps{Header: header, Base: base, Partner: partnerRow(p),
 		Facts:     partnerFacts(p),

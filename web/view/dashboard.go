@@ -21,6 +21,18 @@ type DashboardProps struct {
 	ByStatus        []Count
 	CanAdmin        bool
 	CanPartners     bool
+	// ExpiringAgreements end within 30 days; LapsedAgreements ran out
+	// with nothing after them.
+	ExpiringAgreements []DashAgreement
+	LapsedAgreements   []DashAgreement
+}
+
+// DashAgreement is one agreement on the dashboard's renewals card.
+type DashAgreement struct {
+	Partner string
+	URL     string // the partner's Agreements tab
+	Version int
+	When    string // "ends 15 Dec 2026 (in 18 days)", "expired 20 Nov 2026"
 }
 
 var statusLabels = map[string]string{
