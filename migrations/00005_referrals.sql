@@ -54,7 +54,7 @@ CREATE TABLE clients (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX clients_name_idx ON clients (tenant_id, name_norm);
-CREATE INDEX clients_domain_idx ON clients (tenant_id, domain);
+CREATE INDEX clients_domain_idx ON clients (tenant_id, lower(domain));
 
 -- The referred person (PII), apart from the referral's facts and money so
 -- it can be exported or erased on its own.
@@ -162,6 +162,7 @@ CREATE INDEX referrals_status_idx ON referrals (tenant_id, status, submitted_at 
 CREATE INDEX referrals_submitted_idx ON referrals (tenant_id, submitted_at DESC, id);
 CREATE INDEX referrals_domain_idx ON referrals (tenant_id, client_domain) WHERE client_domain IS NOT NULL;
 CREATE INDEX referrals_name_idx ON referrals (tenant_id, client_name_norm);
+CREATE INDEX referrals_prospect_idx ON referrals (tenant_id, prospect_id);
 CREATE INDEX referrals_conflict_idx ON referrals (tenant_id) WHERE conflict_status = 'open';
 CREATE INDEX referrals_open_due_idx ON referrals (tenant_id, first_response_due_at)
     WHERE status NOT IN ('won', 'lost', 'declined');
