@@ -21,6 +21,7 @@ PKG ?= ./...
 RUN ?=
 TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
+BENCHTIME ?= 3s
 run_flag = $(if $(RUN),-run '$(RUN)')
 
 .PHONY: help run test e2e bench fuzz generate check-generated lint build db-reset clean
@@ -30,7 +31,7 @@ help: ## Show this list of targets
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "Variables: PKG=./internal/server/ RUN=TestName (test, bench), TEST_TIMEOUT=$(TEST_TIMEOUT), FUZZTIME=$(FUZZTIME)."
+	@echo "Variables: PKG=./internal/server/ RUN=TestName (test, bench), TEST_TIMEOUT=$(TEST_TIMEOUT), FUZZTIME=$(FUZZTIME), BENCHTIME=$(BENCHTIME)."
 	@echo "TEST_DATABASE_URL=postgres://… runs the tests on that server instead of a throwaway one."
 
 run: ## Run the app with the demo firms at http://localhost:8080 (own PostgreSQL under .data)
@@ -48,7 +49,7 @@ e2e: ## Run only the browser tests (e2e/, needs Chromium)
 	fi
 
 bench: ## Run the benchmarks (no tests) on a throwaway PostgreSQL
-	$(WITH_PG) $(GO) test -run='^$$' -bench='$(or $(RUN),.)' -benchmem $(PKG)
+	$(WITH_PG) $(GO) test -run='^$$' -bench='$(or $(RUN),.)' -benchtime=$(BENCHTIME) -benchmem $(PKG)
 
 fuzz: ## Run each Fuzz* target for FUZZTIME (30s) each
 	FUZZTIME=$(FUZZTIME) $(WITH_PG) scripts/fuzz.sh $(PKG)

@@ -17,7 +17,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/allyway/allyway/internal/agreement"
+	"github.com/allyway/allyway/internal/enablement"
 	"github.com/allyway/allyway/internal/notify"
+	"github.com/allyway/allyway/internal/referral"
 )
 
 // Deps is what the workers need.
@@ -25,6 +28,9 @@ type Deps struct {
 	Pool   *pgxpool.Pool // the app-role pool (allyway_app)
 	Mailer notify.Mailer // required when the client works jobs
 	Logger *slog.Logger  // nil means slog.Default()
+	// BaseURL is how users reach the app (config BASE_URL), for links in
+	// the emails jobs write; "" leaves links relative.
+	BaseURL string
 }
 
 // DefaultMaxWorkers is how many jobs one process works at once.
@@ -35,6 +41,9 @@ func register(workers *river.Workers, d Deps) error {
 	return errors.Join(
 		river.AddWorkerSafely(workers, notify.NewSendEmailWorker(d.Pool, d.Mailer)),
 		river.AddWorkerSafely(workers, &CleanupWorker{Pool: d.Pool, Logger: d.Logger}),
+		river.AddWorkerSafely(workers, enablement.NewHotEmailWorker(d.Pool, d.BaseURL, d.Logger)),
+		river.AddWorkerSafely(workers, referral.NewSLAScanWorker(d.Pool, d.BaseURL, d.Logger)),
+		river.AddWorkerSafely(workers, agreement.NewRenewalWorker(d.Pool, d.BaseURL, d.Logger)),
 		// river.AddWorkerSafely(workers, somepkg.NewSomethingWorker(...)),
 	)
 }
@@ -44,6 +53,9 @@ func register(workers *river.Workers, d Deps) error {
 func periodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		cleanupPeriodicJob(),
+		enablement.HotEmailPeriodicJob(),
+		referral.SLAPeriodicJob(),
+		agreement.RenewalPeriodicJob(),
 	}
 }
 

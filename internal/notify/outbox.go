@@ -57,6 +57,44 @@ func (o *Outbox) Send(ctx context.Context, tx pgx.Tx, m Email) (uuid.UUID, error
 	return id, nil
 }
 
+// SendMany is Send for several messages: one insert for the outbox rows and
+// one batch of send_email jobs, so a change that tells five people costs two
+// round trips, not ten. Nothing is queued unless every message is valid.
+func (o *Outbox) SendMany(ctx context.Context, tx pgx.Tx, ms []Email) ([]uuid.UUID, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	if o == nil || o.jobs == nil {
+		return nil, errors.New("notify: outbox has no job client")
+	}
+	to, subj, text, html := make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
+	for i, m := range ms {
+		if err := m.Validate(); err != nil {
+			return nil, err
+		}
+		to[i], subj[i], text[i], html[i] = m.To, m.Subject, m.Text, m.HTML
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO email_outbox (to_addr, subject, text_body, html_body)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+		RETURNING id`, to, subj, text, html)
+	if err != nil {
+		return nil, fmt.Errorf("notify: insert email_outbox: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("notify: insert email_outbox: %w", err)
+	}
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i] = river.InsertManyParams{Args: SendEmailArgs{OutboxID: id}}
+	}
+	if _, err := o.jobs.InsertManyTx(ctx, tx, params); err != nil {
+		return nil, fmt.Errorf("notify: enqueue send_email: %w", err)
+	}
+	return ids, nil
+}
+
 // Enqueue inserts a background job in tx, so it runs only if tx commits
 // (e.g. an SLA check scheduled for a due time with opts.ScheduledAt).
 func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error {

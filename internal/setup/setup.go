@@ -8,8 +8,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/allyway/allyway/internal/agreement"
 	"github.com/allyway/allyway/internal/db"
+	"github.com/allyway/allyway/internal/onboarding"
 	"github.com/allyway/allyway/internal/partner"
+	"github.com/allyway/allyway/internal/referral"
 )
 
 // Firm writes a new firm's defaults: tiers and qualification criteria,
@@ -18,6 +21,9 @@ import (
 func Firm(ctx context.Context, q db.Querier, tenantID uuid.UUID) error {
 	for _, f := range []func(context.Context, db.Querier, uuid.UUID) error{
 		partner.SetUpFirm,
+		agreement.SetUpFirm,
+		onboarding.SetUpFirm,
+		referral.SetUpFirm,
 		// One line per area (agreement.SetUpFirm, onboarding.SetUpFirm, referral.SetUpFirm).
 	} {
 		if err := f(ctx, q, tenantID); err != nil {

@@ -3,6 +3,20 @@
 // plain POST and every link a plain GET.
 (function () {
   "use strict";
+  // Copy buttons: <button data-copy="element-id" hidden> copies that
+  // field's text. Hidden without JavaScript (the text stays selectable).
+  document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+    var field = document.getElementById(btn.getAttribute("data-copy"));
+    if (!field || !navigator.clipboard) {
+      return;
+    }
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value || field.textContent).then(function () {
+        btn.textContent = "Copied";
+      });
+    });
+  });
   if (!window.htmx) {
     return;
   }

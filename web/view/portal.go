@@ -6,4 +6,9 @@ type PortalHomeProps struct {
 	FirmName      string
 	PartnerName   string
 	CanManageTeam bool
+	// Hot is the firm's hot opportunity profile; nil when there is none.
+	Hot *HotSummary
+	// Referrals: the partner's open referrals and latest updates, with
+	// the "Refer a client" button (portal_referral_home.templ).
+	Referrals PortalHomeReferrals
 }
