@@ -55,17 +55,14 @@ func (n Notifier) portalLink(f firm, id uuid.UUID) string {
 // partnerRecipients are the partner's portal users (not disabled); when it
 // has none, its current primary contact with an email.
 func partnerRecipients(ctx context.Context, q db.Querier, tenantID, partnerID uuid.UUID) ([]recipient, error) {
-	rows, err := q.Query(ctx, `SELECT u.id, u.name, u.email FROM portal_memberships pm JOIN users u ON u.id = pm.user_id
-		WHERE pm.tenant_id = $1 AND pm.partner_id = $2 AND u.disabled_at IS NULL ORDER BY u.email`, tenantID, partnerID)
-	if err != nil {
-		return nil, err
-	}
-	out, err := collectRecipients(rows)
-	if err != nil || len(out) > 0 {
-		return out, err
-	}
-	rows, err = q.Query(ctx, `SELECT NULL::uuid, name, email FROM partner_contacts
-		WHERE tenant_id = $1 AND partner_id = $2 AND is_primary AND departed_at IS NULL AND email <> ''`, tenantID, partnerID)
+	rows, err := q.Query(ctx, `
+		WITH cand AS (
+			SELECT u.id, u.name, u.email, 1 AS rank FROM portal_memberships pm JOIN users u ON u.id = pm.user_id
+				WHERE pm.tenant_id = $1 AND pm.partner_id = $2 AND u.disabled_at IS NULL
+			UNION ALL
+			SELECT NULL::uuid, name, email, 2 FROM partner_contacts
+				WHERE tenant_id = $1 AND partner_id = $2 AND is_primary AND departed_at IS NULL AND email <> '')
+		SELECT id, name, email FROM cand WHERE rank = (SELECT min(rank) FROM cand) ORDER BY email`, tenantID, partnerID)
 	if err != nil {
 		return nil, err
 	}

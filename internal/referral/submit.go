@@ -104,15 +104,18 @@ func Submit(ctx context.Context, tx pgx.Tx, n Notifier, tenantID uuid.UUID, in S
 	in = trimInput(in)
 	now := n.now()
 	fe := map[string]string{}
+	lockedMatchKeys := false
 
 	if in.IdempotencyKey != "" {
 		if len(in.IdempotencyKey) > maxKey {
 			return r, false, apperr.Invalid(map[string]string{"idempotency_key": "Keep the idempotency key under 200 characters."})
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7215))`,
-			tenantID.String()+"/"+in.PartnerID.String()+"/"+in.IdempotencyKey); err != nil {
+		// The key's lock and (inbound) the match keys' locks in one
+		// statement, in one sorted order, so no two submissions deadlock.
+		if err := takeLocks(ctx, tx, tenantID, in, "k/"+in.PartnerID.String()+"/"+in.IdempotencyKey); err != nil {
 			return r, false, err
 		}
+		lockedMatchKeys = true
 		var id uuid.UUID
 		err := tx.QueryRow(ctx, `SELECT id FROM referrals WHERE tenant_id = $1 AND partner_id = $2 AND idempotency_key = $3`,
 			tenantID, in.PartnerID, in.IdempotencyKey).Scan(&id)
@@ -217,8 +220,10 @@ func Submit(ctx context.Context, tx pgx.Tx, n Notifier, tenantID uuid.UUID, in S
 		// Two partners introducing the same client at the same moment must
 		// not both miss each other: submissions sharing a match key take
 		// its lock (in a fixed order) and the later one sees the earlier.
-		if err := lockMatchKeys(ctx, tx, tenantID, keys); err != nil {
-			return r, false, err
+		if !lockedMatchKeys {
+			if err := takeLocks(ctx, tx, tenantID, in); err != nil {
+				return r, false, err
+			}
 		}
 		if conflict.with, err = findOpenMatch(ctx, tx, tenantID, keys, now); err != nil {
 			return r, false, err
@@ -270,11 +275,17 @@ func Submit(ctx context.Context, tx pgx.Tx, n Notifier, tenantID uuid.UUID, in S
 		valuePtr = &value
 	}
 	submittedOn := now.In(loc).Format(time.DateOnly)
+	actorKind := map[string]string{"portal": "partner", "staff": "staff", "api": "api", "import": "system"}[in.Source]
+	body := ""
+	if in.Direction == "outbound" {
+		body = "Referred to " + pt.name + "."
+	}
 	var id uuid.UUID
 	err = tx.QueryRow(ctx, `
 		WITH pr AS (
 			INSERT INTO referral_prospects (tenant_id, partner_id, contact_name, contact_email, contact_phone)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id
+		), ins AS (
 		INSERT INTO referrals (tenant_id, direction, partner_id, prospect_id, client_id, client_company, client_domain,
 			client_name_norm, service_id, challenge, context, promises_made, urgency, estimated_value_cents, checklist,
 			status, status_changed_at, source, submitted_at, submitted_by, idempotency_key, originator_user_id,
@@ -286,24 +297,14 @@ func Submit(ctx context.Context, tx pgx.Tx, n Notifier, tenantID uuid.UUID, in S
 				AND a.status IN ('active', 'superseded', 'expired', 'terminated')
 				AND a.effective_from <= $33::date AND (a.effective_to IS NULL OR a.effective_to >= $33::date)
 				ORDER BY a.version DESC LIMIT 1)
-		FROM pr RETURNING id`,
+		FROM pr RETURNING id`+submittedEvent,
 		tenantID, in.PartnerID, in.ContactName, NormalizeEmail(in.ContactEmail), in.ContactPhone,
 		in.Direction, conflict.clientID, in.ClientCompany, ptrStr(keys.Domain), keys.Name, in.ServiceID,
 		in.Challenge, in.Context, in.PromisesMade, in.Urgency, valuePtr, checklistJSON,
 		now, in.Source, ptrID(in.SubmittedBy), ptrStr(in.IdempotencyKey), in.OriginatorUserID,
 		in.OwnerUserID, credited, matchID(conflict.with), conflict.status, strings.Join(conflict.notes, " "), claim,
-		frDue, fcDue, mtDue, prDue, submittedOn).Scan(&id)
+		frDue, fcDue, mtDue, prDue, submittedOn, actorKind, body).Scan(&id)
 	if err != nil {
-		return r, false, err
-	}
-
-	actorKind := map[string]string{"portal": "partner", "staff": "staff", "api": "api", "import": "system"}[in.Source]
-	body := ""
-	if in.Direction == "outbound" {
-		body = "Referred to " + pt.name + "."
-	}
-	if err := addEvent(ctx, tx, tenantID, event{Referral: id, Partner: in.PartnerID, At: now, Actor: in.SubmittedBy,
-		ActorKind: actorKind, Kind: "submitted", To: Submitted, Body: body, Visible: true}); err != nil {
 		return r, false, err
 	}
 	if conflict.status == "open" {
@@ -339,6 +340,17 @@ func Submit(ctx context.Context, tx pgx.Tx, n Notifier, tenantID uuid.UUID, in S
 	}
 	return r, true, nil
 }
+
+// submittedEvent wraps the referral's INSERT (the statement text before it
+// ends in RETURNING id) so the "submitted" timeline entry is written by the
+// same statement: one round trip fewer on the hottest write. $34 is the
+// actor kind, $35 the entry's body.
+const submittedEvent = `
+	), ev AS (
+		INSERT INTO referral_events (tenant_id, referral_id, partner_id, at, actor_user_id, actor_kind, kind,
+			to_status, body, visible_to_partner)
+		SELECT $1, ins.id, $2, $18, $20, $34, 'submitted', 'submitted', $35, true FROM ins)
+	SELECT id FROM ins`
 
 // submitEmails queues the acknowledgment and the staff notice (inbound) or
 // the introduction to the partner (outbound).
@@ -469,13 +481,21 @@ func checkStaff(ctx context.Context, q db.Querier, tenantID uuid.UUID, fe map[st
 	return nil
 }
 
-// lockMatchKeys takes a transaction-level advisory lock per non-empty match
-// key, in sorted order so two submissions can't deadlock.
-func lockMatchKeys(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, k matchKeys) error {
+// takeLocks takes, in one statement, a transaction-level advisory lock per
+// extra key (the idempotency key) and, for an inbound submission, per
+// non-empty match key (domain, email, name), in sorted order so two
+// submissions can't deadlock.
+func takeLocks(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in SubmitInput, extra ...string) error {
 	var locks []string
-	for _, kv := range [][2]string{{"d", k.Domain}, {"e", k.Email}, {"n", k.Name}} {
-		if kv[1] != "" {
-			locks = append(locks, tenantID.String()+"/"+kv[0]+"/"+kv[1])
+	for _, e := range extra {
+		locks = append(locks, tenantID.String()+"/"+e)
+	}
+	if in.Direction == "inbound" {
+		k := keysFor(in.ClientCompany, in.ClientDomain, in.ContactEmail)
+		for _, kv := range [][2]string{{"d", k.Domain}, {"e", k.Email}, {"n", k.Name}} {
+			if kv[1] != "" {
+				locks = append(locks, tenantID.String()+"/"+kv[0]+"/"+kv[1])
+			}
 		}
 	}
 	if len(locks) == 0 {

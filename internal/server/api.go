@@ -77,10 +77,7 @@ func (s *Server) apiAuth(next http.Handler) http.Handler {
 		}
 		var ac apiCtx
 		err := s.DB.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-			if ac.Token, err = tenant.Authenticate(ctx, tx, tenantID, secret); err != nil {
-				return err
-			}
-			ac.Tenant, err = tenant.ByID(ctx, tx, tenantID)
+			ac.Token, ac.Tenant, err = tenant.AuthenticateWithFirm(ctx, tx, tenantID, secret)
 			return err
 		})
 		if c := apperr.Code(err); c == apperr.EUnauthorized || c == apperr.ENotFound {

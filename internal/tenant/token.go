@@ -63,19 +63,33 @@ func TokenTenant(secret string) (uuid.UUID, bool) {
 // Authenticate finds the live token with this secret in the firm and notes
 // its use. EUnauthorized when there is none.
 func Authenticate(ctx context.Context, q db.Querier, tenantID uuid.UUID, secret string) (APIToken, error) {
-	t, err := tokenWhere(ctx, q, `t.tenant_id = $1 AND t.token_hash = $2 AND t.revoked_at IS NULL`, tenantID, auth.HashToken(secret))
-	if apperr.Code(err) == apperr.ENotFound {
-		return APIToken{}, apperr.Errorf(apperr.EUnauthorized, "The API token is not valid.")
+	t, _, err := AuthenticateWithFirm(ctx, q, tenantID, secret)
+	return t, err
+}
+
+// AuthenticateWithFirm is Authenticate that also returns the token's firm,
+// read in the same statement (every API request does this first).
+func AuthenticateWithFirm(ctx context.Context, q db.Querier, tenantID uuid.UUID, secret string) (APIToken, Tenant, error) {
+	var t APIToken
+	var f Tenant
+	err := q.QueryRow(ctx, `SELECT t.id, t.tenant_id, t.name, t.role, coalesce(u.name, ''), t.last_used_at, t.revoked_at, t.created_at,
+			f.id, f.slug, f.name, f.require_admin_2fa, f.created_at
+		FROM api_tokens t JOIN tenants f ON f.id = t.tenant_id LEFT JOIN users u ON u.id = t.created_by
+		WHERE t.tenant_id = $1 AND t.token_hash = $2 AND t.revoked_at IS NULL`, tenantID, auth.HashToken(secret)).
+		Scan(&t.ID, &t.TenantID, &t.Name, &t.Role, &t.CreatedBy, &t.LastUsedAt, &t.RevokedAt, &t.CreatedAt,
+			&f.ID, &f.Slug, &f.Name, &f.RequireAdmin2FA, &f.CreatedAt)
+	if db.IsNoRows(err) {
+		return APIToken{}, Tenant{}, apperr.Errorf(apperr.EUnauthorized, "The API token is not valid.")
 	}
 	if err != nil {
-		return APIToken{}, err
+		return APIToken{}, Tenant{}, err
 	}
 	if t.LastUsedAt == nil || time.Since(*t.LastUsedAt) > time.Minute {
 		if _, err := q.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE tenant_id = $1 AND id = $2`, tenantID, t.ID); err != nil {
-			return APIToken{}, err
+			return APIToken{}, Tenant{}, err
 		}
 	}
-	return t, nil
+	return t, f, nil
 }
 
 const tokenSelect = `SELECT t.id, t.tenant_id, t.name, t.role, coalesce(u.name, ''), t.last_used_at, t.revoked_at, t.created_at
