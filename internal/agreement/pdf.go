@@ -169,7 +169,7 @@ func RuleInWords(r commission.Rule, firmName, partnerName string) string {
 		tiers := docSortedTiers(r.Tiers, func(t commission.Tier) int64 { return t.MinReferrals })
 		steps := make([]string, len(tiers))
 		for i, t := range tiers {
-			steps[i] = fmt.Sprintf("%s from the %s", pct(t.RateBP), docOrdinal(t.MinReferrals))
+			steps[i] = fmt.Sprintf("%s from the %s", pct(t.RateBP), commission.Ordinal(t.MinReferrals))
 			if i == 0 {
 				steps[i] += " won referral"
 			}
@@ -619,23 +619,6 @@ func docPlural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
-}
-
-func docOrdinal(n int64) string {
-	suffix := "th"
-	switch n % 100 {
-	case 11, 12, 13:
-	default:
-		switch n % 10 {
-		case 1:
-			suffix = "st"
-		case 2:
-			suffix = "nd"
-		case 3:
-			suffix = "rd"
-		}
-	}
-	return strconv.FormatInt(n, 10) + suffix
 }
 
 func docOr(s, def string) string {

@@ -534,7 +534,7 @@ func volumeRate(rule Rule, ctx Context) (rate int64, why string, err error) {
 	if rule.Mode == Retroactive {
 		return rule.Tiers[t].RateBP, fmt.Sprintf("%d won referrals %s (tier %s, retroactive)", n, period, label), nil
 	}
-	return rule.Tiers[t].RateBP, fmt.Sprintf("%s won referral %s (tier %s)", ordinal(n), period, label), nil
+	return rule.Tiers[t].RateBP, fmt.Sprintf("%s won referral %s (tier %s)", Ordinal(n), period, label), nil
 }
 
 // tierFor returns the index of the last tier whose threshold is ≤ v.
@@ -567,7 +567,8 @@ func tierLabel(tiers []Tier, i int, min func(Tier) int64, format func(int64) str
 	return format(lo) + "–" + format(hi)
 }
 
-func ordinal(n int64) string {
+// Ordinal writes n as "1st", "2nd", "11th", "23rd".
+func Ordinal(n int64) string {
 	suffix := "th"
 	switch n % 100 {
 	case 11, 12, 13:
