@@ -47,14 +47,17 @@ CREATE TABLE clients (
     id          uuid NOT NULL DEFAULT gen_random_uuid(),
     name        text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 200),
     name_norm   text NOT NULL,
-    domain      text,
+    domain      text CHECK (domain = lower(btrim(domain))),
     attest      boolean NOT NULL DEFAULT false,
     active      boolean NOT NULL DEFAULT true,
     created_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX clients_name_idx ON clients (tenant_id, name_norm);
-CREATE INDEX clients_domain_idx ON clients (tenant_id, lower(domain));
+-- Stored normalised (lower case) and compared with plain "=": a function
+-- like lower() is not leakproof, so under Row-Level Security an index on it
+-- can't be used and every lookup would scan the firm's rows.
+CREATE INDEX clients_domain_idx ON clients (tenant_id, domain);
 
 -- The referred person (PII), apart from the referral's facts and money so
 -- it can be exported or erased on its own.
@@ -63,14 +66,15 @@ CREATE TABLE referral_prospects (
     id            uuid NOT NULL DEFAULT gen_random_uuid(),
     partner_id    uuid NOT NULL,
     contact_name  text NOT NULL DEFAULT '',
-    contact_email text NOT NULL DEFAULT '',
+    -- Normalised (lower case, trimmed): matched with "=" (see clients).
+    contact_email text NOT NULL DEFAULT '' CHECK (contact_email = lower(btrim(contact_email))),
     contact_phone text NOT NULL DEFAULT '',
     erased_at     timestamptz,
     created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, partner_id) REFERENCES partners (tenant_id, id) ON DELETE CASCADE
 );
-CREATE INDEX referral_prospects_email_idx ON referral_prospects (tenant_id, lower(contact_email)) WHERE contact_email <> '';
+CREATE INDEX referral_prospects_email_idx ON referral_prospects (tenant_id, contact_email) WHERE contact_email <> '';
 
 CREATE SEQUENCE referral_number_seq START 1001;
 

@@ -542,14 +542,14 @@ func findOpenMatch(ctx context.Context, q db.Querier, tenantID uuid.UUID, k matc
 			UNION
 			SELECT r.id FROM referral_prospects rp
 			JOIN referrals r ON r.tenant_id = rp.tenant_id AND r.prospect_id = rp.id
-			WHERE $3 <> '' AND rp.tenant_id = $1 AND rp.contact_email <> '' AND lower(rp.contact_email) = $3
+			WHERE $3 <> '' AND rp.tenant_id = $1 AND rp.contact_email <> '' AND rp.contact_email = $3
 			  AND rp.erased_at IS NULL
 			UNION
 			SELECT r.id FROM referrals r
 			WHERE $4 <> '' AND r.tenant_id = $1 AND r.client_name_norm = $4)
 		SELECT r.id, r.number, r.partner_id, p.name, r.submitted_at,
 			CASE WHEN $2 <> '' AND r.client_domain = $2 THEN 'domain'
-			     WHEN $3 <> '' AND lower(rp.contact_email) = $3 AND rp.erased_at IS NULL THEN 'email' ELSE 'name' END
+			     WHEN $3 <> '' AND rp.contact_email = $3 AND rp.erased_at IS NULL THEN 'email' ELSE 'name' END
 		FROM cand
 		JOIN referrals r ON r.tenant_id = $1 AND r.id = cand.id
 		JOIN partners p ON p.tenant_id = r.tenant_id AND p.id = r.partner_id
@@ -592,9 +592,9 @@ func findClient(ctx context.Context, q db.Querier, tenantID uuid.UUID, k matchKe
 	}
 	var c clientMatch
 	var by string
-	err := q.QueryRow(ctx, `SELECT id, name, CASE WHEN $2 <> '' AND lower(domain) = $2 THEN 'domain' ELSE 'name' END
+	err := q.QueryRow(ctx, `SELECT id, name, CASE WHEN $2 <> '' AND domain = $2 THEN 'domain' ELSE 'name' END
 		FROM clients WHERE tenant_id = $1 AND active
-		  AND (($2 <> '' AND lower(domain) = $2) OR ($3 <> '' AND name_norm = $3))
+		  AND (($2 <> '' AND domain = $2) OR ($3 <> '' AND name_norm = $3))
 		ORDER BY created_at, id LIMIT 1`, tenantID, k.Domain, k.Name).Scan(&c.ID, &c.Name, &by)
 	if db.IsNoRows(err) {
 		return nil, nil
