@@ -152,6 +152,30 @@ func scanEngagement(row pgx.Row) (Engagement, error) {
 	return e, err
 }
 
+// GetEngagements returns the engagements with these ids in the order given
+// (one query); ids not in the firm are left out.
+func GetEngagements(ctx context.Context, q db.Querier, tenantID uuid.UUID, ids []uuid.UUID) ([]Engagement, error) {
+	rows, err := q.Query(ctx, engagementSelect+` WHERE e.tenant_id = $1 AND e.id = ANY($2)`, tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	got, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Engagement, error) { return scanEngagement(row) })
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uuid.UUID]Engagement, len(got))
+	for _, e := range got {
+		byID[e.ID] = e
+	}
+	out := make([]Engagement, 0, len(ids))
+	for _, id := range ids {
+		if e, ok := byID[id]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // GetEngagement returns one engagement (ENotFound when it is not the firm's).
 func GetEngagement(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Engagement, error) {
 	e, err := scanEngagement(q.QueryRow(ctx, engagementSelect+` WHERE e.tenant_id = $1 AND e.id = $2`, tenantID, id))

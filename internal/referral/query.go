@@ -86,6 +86,57 @@ func Get(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Referral, e
 	return r, err
 }
 
+// GetMany returns the referrals with these ids, in the order given, with
+// their assisting partners: two queries whatever the number (lists that page
+// by their own keys, like the API, use it instead of Get per row). Ids not
+// in the firm are left out.
+func GetMany(ctx context.Context, q db.Querier, tenantID uuid.UUID, ids []uuid.UUID) ([]Referral, error) {
+	if len(ids) == 0 {
+		return []Referral{}, nil
+	}
+	rows, err := q.Query(ctx, `SELECT `+referralColumns+referralFrom+`
+		WHERE r.tenant_id = $1 AND r.id = ANY($2)`, tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	got, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Referral, error) { return scanReferral(row) })
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uuid.UUID]*Referral, len(got))
+	for i := range got {
+		got[i].Assists = []Assist{}
+		byID[got[i].ID] = &got[i]
+	}
+	arows, err := q.Query(ctx, `SELECT a.referral_id, a.partner_id, coalesce(p.name, ''), a.note FROM referral_assists a
+		LEFT JOIN partners p ON p.tenant_id = a.tenant_id AND p.id = a.partner_id
+		WHERE a.tenant_id = $1 AND a.referral_id = ANY($2) ORDER BY p.name, a.partner_id`, tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var rid uuid.UUID
+		var a Assist
+		if err := arows.Scan(&rid, &a.PartnerID, &a.PartnerName, &a.Note); err != nil {
+			return nil, err
+		}
+		if r := byID[rid]; r != nil {
+			r.Assists = append(r.Assists, a)
+		}
+	}
+	if err := arows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Referral, 0, len(ids))
+	for _, id := range ids {
+		if r := byID[id]; r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out, nil
+}
+
 // GetByNumber returns the referral with the given number ("R-1042" → 1042).
 func GetByNumber(ctx context.Context, q db.Querier, tenantID uuid.UUID, number int64) (Referral, error) {
 	var id uuid.UUID

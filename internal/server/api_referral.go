@@ -300,15 +300,8 @@ func (s *Server) apiListReferrals(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		rs = make([]referral.Referral, 0, len(ids))
-		for _, id := range ids {
-			ref, err := referral.Get(ctx, tx, ac.Tenant.ID, id)
-			if err != nil {
-				return err
-			}
-			rs = append(rs, ref)
-		}
-		return nil
+		rs, err = referral.GetMany(ctx, tx, ac.Tenant.ID, ids)
+		return err
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -899,15 +892,8 @@ func (s *Server) apiListEngagements(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		es = make([]referral.Engagement, 0, len(ids))
-		for _, id := range ids {
-			e, err := referral.GetEngagement(ctx, tx, ac.Tenant.ID, id)
-			if err != nil {
-				return err
-			}
-			es = append(es, e)
-		}
-		return nil
+		es, err = referral.GetEngagements(ctx, tx, ac.Tenant.ID, ids)
+		return err
 	})
 	if err != nil {
 		s.fail(w, r, err)
