@@ -9,6 +9,7 @@ import (
 	"github.com/allyway/allyway/internal/agreement"
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/partner"
+	"github.com/allyway/allyway/internal/referral"
 	"github.com/allyway/allyway/internal/tenant"
 	"github.com/allyway/allyway/web/view"
 )
@@ -18,6 +19,7 @@ import (
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	var st tenant.Stats
 	var expiring, lapsed []agreement.Agreement
+	var open, atRisk, conflicts map[string]int
 	today := s.now()
 	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
 		if st, err = tenant.DashboardStats(r.Context(), tx, sc.Tenant.ID); err != nil {
@@ -26,7 +28,18 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		if expiring, err = agreement.Expiring(r.Context(), tx, sc.Tenant.ID, today, agreement.RenewalReminderDays); err != nil {
 			return err
 		}
-		lapsed, err = agreement.Lapsed(r.Context(), tx, sc.Tenant.ID, today, 10)
+		if lapsed, err = agreement.Lapsed(r.Context(), tx, sc.Tenant.ID, today, 10); err != nil {
+			return err
+		}
+		// The referrals that need someone: open ones by stage, those whose
+		// clock is breached or about to be, and attribution conflicts.
+		if open, err = referral.CountByStatus(r.Context(), tx, sc.Tenant.ID, referral.Filter{Open: true}); err != nil {
+			return err
+		}
+		if atRisk, err = referral.CountByStatus(r.Context(), tx, sc.Tenant.ID, referral.Filter{AtRisk: true}); err != nil {
+			return err
+		}
+		conflicts, err = referral.CountByStatus(r.Context(), tx, sc.Tenant.ID, referral.Filter{ConflictsOnly: true, Open: true})
 		return err
 	})
 	if err != nil {
@@ -67,8 +80,26 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 			URL: staffAgreementBase(sc, a.PartnerID), Version: a.Version,
 			When: "ended " + a.EffectiveTo.Format(agreement.DateFormat)})
 	}
+	for _, k := range referral.Statuses {
+		if k == referral.Won || k == referral.Lost || k == referral.Declined {
+			continue
+		}
+		props.OpenReferrals += open[k]
+		props.ReferralsByStage = append(props.ReferralsByStage, view.Count{Label: referral.StatusLabel(k), Key: k, N: open[k]})
+	}
+	props.AwaitingResponse = open[referral.Submitted]
+	props.AtRisk = sum(atRisk)
+	props.Conflicts = sum(conflicts)
 	for _, k := range partner.Statuses {
 		props.ByStatus = append(props.ByStatus, view.Count{Label: view.StatusLabel(k), Key: k, N: st.PartnersByStatus[k]})
 	}
 	s.render(w, r, http.StatusOK, view.DashboardPage(s.page(r, sc.Tenant.Name, "dashboard"), props))
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -25,6 +25,14 @@ type DashboardProps struct {
 	// with nothing after them.
 	ExpiringAgreements []DashAgreement
 	LapsedAgreements   []DashAgreement
+	// Referrals that need someone: open ones (by stage), those not yet
+	// answered, those whose SLA clock is breached or due soon, and open
+	// attribution conflicts.
+	OpenReferrals    int
+	AwaitingResponse int
+	AtRisk           int
+	Conflicts        int
+	ReferralsByStage []Count
 }
 
 // DashAgreement is one agreement on the dashboard's renewals card.
