@@ -7,8 +7,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+
+	"github.com/allyway/allyway/internal/db"
 )
 
 // CleanupInterval is how often the cleanup job runs (and once at start).
@@ -78,12 +82,48 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 		}
 		deleted[st.name] = tag.RowsAffected()
 	}
-	attrs := make([]any, 0, len(deleted))
+	attrs := make([]any, 0, len(deleted)+1)
 	for _, st := range cleanupStatements {
 		if n, ok := deleted[st.name]; ok {
 			attrs = append(attrs, slog.Int64(st.name, n))
 		}
 	}
+	if n, err := expireIdempotencyKeys(ctx, db.New(w.Pool)); err != nil {
+		errs = append(errs, fmt.Errorf("cleanup api_idempotency: %w", err))
+	} else {
+		attrs = append(attrs, slog.Int64("api_idempotency", n))
+	}
 	logger.InfoContext(ctx, "cleanup: deleted expired rows", attrs...)
 	return errors.Join(errs...)
+}
+
+// expireIdempotencyKeys deletes the API's remembered responses older than a
+// day (a replay after that answers from the resource itself). The table is
+// under Row-Level Security, so it goes firm by firm, each in its own scope.
+func expireIdempotencyKeys(ctx context.Context, d *db.DB) (int64, error) {
+	var firms []uuid.UUID
+	err := d.Global(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM tenants ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		firms, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	var errs []error
+	for _, id := range firms {
+		err := d.InTenant(ctx, id, func(tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, `DELETE FROM api_idempotency WHERE tenant_id = $1 AND created_at < now() - interval '24 hours'`, id)
+			total += tag.RowsAffected()
+			return err
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return total, errors.Join(errs...)
 }

@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/jobs"
 	"github.com/allyway/allyway/internal/notify"
 	"github.com/allyway/allyway/internal/schema"
@@ -132,6 +134,18 @@ func TestCleanupWorker(t *testing.T) {
 		_, err := app.Exec(ctx, s)
 		require.NoError(t, err, s)
 	}
+	// API idempotency keys live under Row-Level Security: written in the
+	// firm's scope, expired after 24 hours by the same job.
+	firm := uuid.New()
+	require.NoError(t, db.New(app).InTenant(ctx, firm, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO tenants (id, slug, name) VALUES ($1, 'cleanup-firm', 'Cleanup')`, firm); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO api_idempotency (tenant_id, key, method, path, request_hash, status, body, created_at) VALUES
+			($1, 'old', 'POST', '/api/v1/partners', '\x00', 201, '{}', now() - interval '25 hours'),
+			($1, 'new', 'POST', '/api/v1/partners', '\x00', 201, '{}', now() - interval '1 hour')`, firm)
+		return err
+	}))
 
 	w := &jobs.CleanupWorker{Pool: app, Logger: testLogger(t)}
 	require.NoError(t, w.Work(ctx, &river.Job[jobs.CleanupArgs]{JobRow: &rivertype.JobRow{}}))
@@ -149,6 +163,16 @@ func TestCleanupWorker(t *testing.T) {
 	require.Equal(t, []string{"new"}, strs(`SELECT email FROM login_attempts ORDER BY 1`))
 	require.Equal(t, []string{`\x02`, `\x03`}, strs(`SELECT token_hash::text FROM password_resets ORDER BY 1`))
 	require.Equal(t, []string{"new-sent@example.com", "old-unsent@example.com"}, strs(`SELECT to_addr FROM email_outbox ORDER BY 1`))
+	var keys []string
+	require.NoError(t, db.New(app).InTenant(ctx, firm, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT key FROM api_idempotency ORDER BY 1`)
+		if err != nil {
+			return err
+		}
+		keys, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}))
+	require.Equal(t, []string{"new"}, keys)
 }
 
 // TestWorkingClientRunsCleanupOnStart: a working client, as allyway_app,
