@@ -652,7 +652,7 @@ func PartnerAgreementsPage(p Page, d PartnerAgreementsProps) templ.Component {
 					}
 					return nil
 				})
-				templ_7745c5c3_Err = TableWrap("Versions").Render(templ.WithChildren(ctx, templ_7745c5c3_Var23), templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TableWrap("Every version with its dates and status").Render(templ.WithChildren(ctx, templ_7745c5c3_Var23), templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -344,7 +344,7 @@ func referralClocks(d ReferralShowProps) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = TableWrap("Response clocks").Render(templ.WithChildren(ctx, templ_7745c5c3_Var8), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TableWrap("Due times and state of each clock").Render(templ.WithChildren(ctx, templ_7745c5c3_Var8), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2031,7 +2031,7 @@ func referralEngagements(d ReferralShowProps) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = TableWrap("Engagements").Render(templ.WithChildren(ctx, templ_7745c5c3_Var74), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = TableWrap("Engagements this referral became").Render(templ.WithChildren(ctx, templ_7745c5c3_Var74), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
