@@ -19,6 +19,7 @@ import (
 
 	"github.com/allyway/allyway/internal/agreement"
 	"github.com/allyway/allyway/internal/enablement"
+	"github.com/allyway/allyway/internal/ledger"
 	"github.com/allyway/allyway/internal/notify"
 	"github.com/allyway/allyway/internal/referral"
 )
@@ -44,6 +45,7 @@ func register(workers *river.Workers, d Deps) error {
 		river.AddWorkerSafely(workers, enablement.NewHotEmailWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, referral.NewSLAScanWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, agreement.NewRenewalWorker(d.Pool, d.BaseURL, d.Logger)),
+		river.AddWorkerSafely(workers, ledger.NewAccrueWorker(d.Pool, d.Logger)),
 		// river.AddWorkerSafely(workers, somepkg.NewSomethingWorker(...)),
 	)
 }

@@ -339,8 +339,8 @@ func seedAgreementTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, us
 
 // seedReferralTables writes a row in every table of 00005_referrals.
 func seedReferralTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, userID uuid.UUID) error {
-	var clientID, prospectID, referralID uuid.UUID
-	return execSteps(ctx, tx, []seedStep{
+	var clientID, prospectID, referralID, engagementID uuid.UUID
+	if err := execSteps(ctx, tx, []seedStep{
 		{`INSERT INTO referral_questions (tenant_id, question) VALUES ($1, 'Has the client agreed to an introduction?')`, []any{tenantID}, nil},
 		{`INSERT INTO clients (tenant_id, name, name_norm, domain) VALUES ($1, 'Acme Inc.', 'acme', 'acme.example') RETURNING id`, []any{tenantID}, &clientID},
 		{`INSERT INTO referral_prospects (tenant_id, partner_id, contact_name, contact_email) VALUES ($1, $2, 'Pat Prospect', 'pat@acme.example') RETURNING id`, []any{tenantID, partnerID}, &prospectID},
@@ -349,7 +349,23 @@ func seedReferralTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, use
 		{`INSERT INTO referral_assists (tenant_id, referral_id, partner_id) VALUES ($1, $2, $3)`, []any{tenantID, &referralID, partnerID}, nil},
 		{`INSERT INTO referral_events (tenant_id, referral_id, partner_id, actor_kind, kind, to_status, visible_to_partner) VALUES ($1, $2, $3, 'partner', 'submitted', 'submitted', true)`, []any{tenantID, &referralID, partnerID}, nil},
 		{`INSERT INTO sla_breaches (tenant_id, referral_id, clock, partner_id, due_at) VALUES ($1, $2, 'first_response', $3, now())`, []any{tenantID, &referralID, partnerID}, nil},
-		{`INSERT INTO engagements (tenant_id, referral_id, partner_id, kind, name, value_cents, started_on) VALUES ($1, $2, $3, 'project', 'Audit', 5000000, '2026-02-01')`, []any{tenantID, &referralID, partnerID}, nil},
+		{`INSERT INTO engagements (tenant_id, referral_id, partner_id, kind, name, value_cents, started_on) VALUES ($1, $2, $3, 'project', 'Audit', 5000000, '2026-02-01') RETURNING id`, []any{tenantID, &referralID, partnerID}, &engagementID},
+	}); err != nil {
+		return err
+	}
+	return seedLedgerTables(ctx, tx, tenantID, partnerID, referralID, engagementID)
+}
+
+// seedLedgerTables writes a row in every table of 00006_ledger.
+func seedLedgerTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, referralID, engagementID uuid.UUID) error {
+	var eventID, entryID uuid.UUID
+	return execSteps(ctx, tx, []seedStep{
+		{`INSERT INTO revenue_events (tenant_id, engagement_id, referral_id, partner_id, amount_cents, currency, paid_on, source, external_ref)
+		  VALUES ($1, $2, $3, $4, 2000000, 'USD', '2026-03-01', 'staff', 'INV-1') RETURNING id`, []any{tenantID, engagementID, referralID, partnerID}, &eventID},
+		{`INSERT INTO journal_entries (tenant_id, kind, partner_id, referral_id, engagement_id, revenue_event_id, direction, amount_cents, currency, reason)
+		  VALUES ($1, 'adjustment', $2, $3, $4, $5, 'we_pay', 400000, 'USD', 'Seed') RETURNING id`, []any{tenantID, partnerID, referralID, engagementID, &eventID}, &entryID},
+		{`INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, partner_id, amount_cents, currency)
+		  VALUES ($1, $2, 1, 'partner_payable', $3, -400000, 'USD'), ($1, $2, 2, 'commission_expense', NULL, 400000, 'USD')`, []any{tenantID, &entryID, partnerID}, nil},
 	})
 }
 

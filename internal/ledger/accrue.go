@@ -1,0 +1,480 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/allyway/allyway/internal/apperr"
+	"github.com/allyway/allyway/internal/audit"
+	"github.com/allyway/allyway/internal/commission"
+	"github.com/allyway/allyway/internal/db"
+)
+
+// Accrual.
+//
+// A pending revenue event is accrued under the agreement version in force
+// for its referral: the referral's own agreement_id (the version in force
+// when it was submitted) when it belongs to the credited partner, else the
+// credited partner's version in force on the submission day (firm time
+// zone). Each rule of that version is applied with commission.Compute and
+// a non-zero result becomes one entry — an accrual (> 0) or a reversal
+// (< 0, a refund, never more than was earned) — with its two lines. The
+// entry is unique per (revenue event, rule index, kind) and inserted with
+// ON CONFLICT DO NOTHING, and the event's status leaves 'pending' in the
+// same transaction, so accruing again adds nothing. An event with no
+// agreement in force is marked 'no_agreement' and accrues nothing; one
+// whose rules earn nothing is marked 'nothing_due' with the reasons.
+//
+// Events are accrued in payment order (paid_on, created_at, id), each
+// batch in one transaction: a refund sees what its payment earned. The
+// facts come from SQL: whether the engagement is the referral's first (and
+// when that one started), whether the client is active (client active and
+// engagement not ended before the payment), the referral's position among
+// the partner's won referrals of the rule's period, and the partner's
+// conversion (won / decided referrals submitted in the rule's window).
+//
+// Not yet: tiered_volume in retroactive mode accrues at the tier reached
+// by the referral itself; the top-ups of the period's earlier entries
+// (commission.RetroactiveTopUp) are a later step.
+
+// Stats counts what accrual did.
+type Stats struct {
+	Events      int // events processed (left pending → another status)
+	Entries     int // entries written
+	NoAgreement int
+	NothingDue  int
+}
+
+func (s *Stats) add(o Stats) {
+	s.Events += o.Events
+	s.Entries += o.Entries
+	s.NoAgreement += o.NoAgreement
+	s.NothingDue += o.NothingDue
+}
+
+// DefaultBatch is how many events one accrual transaction takes.
+const DefaultBatch = 2000
+
+// Accrue accrues one revenue event of the firm — first any pending earlier
+// payments of the same referral, so a refund always sees what was earned.
+// An event already accrued is left alone (zero Stats).
+func Accrue(ctx context.Context, tx pgx.Tx, tenantID, revenueEventID uuid.UUID, now time.Time) (Stats, error) {
+	ev, err := GetRevenue(ctx, tx, tenantID, revenueEventID)
+	if err != nil {
+		return Stats{}, err
+	}
+	if ev.AccrualStatus != StatusPending {
+		return Stats{}, nil
+	}
+	return accrueBatch(ctx, tx, tenantID, &ev, 0, now)
+}
+
+// AccruePending accrues the firm's pending events in batches of batch
+// (≤ 0: DefaultBatch), each in its own transaction, until none is left.
+// It is safe to stop at any point and run again: a batch commits whole or
+// not at all.
+func AccruePending(ctx context.Context, d *db.DB, tenantID uuid.UUID, batch int, now time.Time) (Stats, error) {
+	if batch <= 0 {
+		batch = DefaultBatch
+	}
+	var total Stats
+	for {
+		var st Stats
+		if err := d.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+			st, err = AccrueBatch(ctx, tx, tenantID, batch, now)
+			return err
+		}); err != nil {
+			return total, err
+		}
+		total.add(st)
+		if st.Events < batch {
+			return total, nil
+		}
+	}
+}
+
+// AccrueBatch accrues up to limit of the firm's pending events, oldest
+// payment first, in tx. Events locked by another transaction are skipped.
+func AccrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, limit int, now time.Time) (Stats, error) {
+	return accrueBatch(ctx, tx, tenantID, nil, limit, now)
+}
+
+// pendingEvent is a pending revenue event with the facts accrual needs.
+type pendingEvent struct {
+	id, engagementID, referralID, partnerID uuid.UUID
+	amount                                  int64
+	currency                                string
+	paidOn                                  time.Time
+	refundOf                                *uuid.UUID
+	refundedPaidOn                          *time.Time
+	startedOn                               time.Time
+	endedOn                                 *time.Time
+	firstEngagement                         bool
+	firstStartedOn                          time.Time
+	clientActive                            bool
+	direction                               string
+	anchor                                  time.Time // the referral's won (else submitted) time
+	agreementID                             *uuid.UUID
+	rules                                   []byte
+	trigger                                 *string
+	netDays                                 *int32
+}
+
+// lockSQL picks and locks a batch of pending events, in payment order; a
+// separate query (detailSQL) joins the facts, so the planner sees the
+// batch's ids as a list rather than guessing a CTE's size.
+const lockSQL = `SELECT e.id FROM revenue_events e
+	WHERE e.tenant_id = $1 AND e.accrual_status = 'pending' %s
+	ORDER BY e.paid_on, e.created_at, e.id
+	%s
+	FOR UPDATE SKIP LOCKED`
+
+const detailSQL = `
+WITH tz AS (SELECT coalesce((SELECT time_zone FROM tenant_settings WHERE tenant_id = $1), 'UTC') AS zone)
+SELECT e.id, e.engagement_id, e.referral_id, e.partner_id, e.amount_cents, e.currency, e.paid_on,
+	e.refund_of_id, o.paid_on,
+	g.started_on, g.ended_on, g.id = f.id, f.started_on,
+	coalesce(c.active, true) AND (g.ended_on IS NULL OR g.ended_on >= e.paid_on),
+	r.direction, coalesce(r.closed_at, r.submitted_at),
+	a.id, a.rules, a.payment_trigger, a.payment_net_days
+FROM revenue_events e
+JOIN engagements g ON g.tenant_id = e.tenant_id AND g.id = e.engagement_id
+JOIN referrals r ON r.tenant_id = e.tenant_id AND r.id = e.referral_id
+LEFT JOIN clients c ON c.tenant_id = g.tenant_id AND c.id = g.client_id
+LEFT JOIN revenue_events o ON o.tenant_id = e.tenant_id AND o.id = e.refund_of_id
+CROSS JOIN LATERAL (SELECT f.id, f.started_on FROM engagements f
+	WHERE f.tenant_id = e.tenant_id AND f.referral_id = e.referral_id
+	ORDER BY f.started_on, f.created_at, f.id LIMIT 1) f
+LEFT JOIN LATERAL (SELECT a.id, a.rules, a.payment_trigger, a.payment_net_days FROM agreements a, tz
+	WHERE a.tenant_id = e.tenant_id AND a.partner_id = e.partner_id
+	  AND (a.id = r.agreement_id
+	       OR (a.status IN ('active', 'superseded', 'expired', 'terminated')
+	           AND a.effective_from <= (r.submitted_at AT TIME ZONE tz.zone)::date
+	           AND (a.effective_to IS NULL OR a.effective_to >= (r.submitted_at AT TIME ZONE tz.zone)::date)))
+	ORDER BY a.id = r.agreement_id DESC, a.version DESC LIMIT 1) a ON true
+WHERE e.tenant_id = $1 AND e.id = ANY($2::uuid[])
+ORDER BY e.paid_on, e.created_at, e.id`
+
+// ruleKey identifies what a rule has earned on a referral; payKey what it
+// earned on one payment (and its refunds).
+type ruleKey struct {
+	referral, agreement uuid.UUID
+	index               int32
+}
+type payKey struct {
+	payment, agreement uuid.UUID
+	index              int32
+}
+
+func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *RevenueEvent, limit int, now time.Time) (Stats, error) {
+	var rows pgx.Rows
+	var err error
+	if one != nil {
+		// The event and the pending events of its referral before it.
+		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, `AND e.referral_id = $2 AND (e.paid_on, e.created_at, e.id) <= ($3::date, $4::timestamptz, $5::uuid)`, ""),
+			tenantID, one.ReferralID, one.PaidOn, one.CreatedAt, one.ID)
+	} else {
+		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, "", "LIMIT $2"), tenantID, limit)
+	}
+	if err != nil {
+		return Stats{}, apperr.Internal(err)
+	}
+	batch, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return Stats{}, apperr.Internal(err)
+	}
+	if len(batch) == 0 {
+		return Stats{}, nil
+	}
+	rows, err = tx.Query(ctx, detailSQL, tenantID, batch)
+	if err != nil {
+		return Stats{}, apperr.Internal(err)
+	}
+	var evs []pendingEvent
+	for rows.Next() {
+		var p pendingEvent
+		if err := rows.Scan(&p.id, &p.engagementID, &p.referralID, &p.partnerID, &p.amount, &p.currency, &p.paidOn,
+			&p.refundOf, &p.refundedPaidOn, &p.startedOn, &p.endedOn, &p.firstEngagement, &p.firstStartedOn,
+			&p.clientActive, &p.direction, &p.anchor, &p.agreementID, &p.rules, &p.trigger, &p.netDays); err != nil {
+			rows.Close()
+			return Stats{}, apperr.Internal(err)
+		}
+		evs = append(evs, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Stats{}, apperr.Internal(err)
+	}
+	if len(evs) == 0 {
+		return Stats{}, nil
+	}
+
+	// What each rule has earned so far on the batch's referrals.
+	refIDs := make([]uuid.UUID, 0, len(evs))
+	seen := map[uuid.UUID]bool{}
+	for _, p := range evs {
+		if !seen[p.referralID] {
+			seen[p.referralID] = true
+			refIDs = append(refIDs, p.referralID)
+		}
+	}
+	earned := map[ruleKey]int64{}
+	earnedPay := map[payKey]int64{}
+	flatPaid := map[ruleKey]bool{}
+	rows, err = tx.Query(ctx, `SELECT je.referral_id, je.agreement_id, je.rule_index, coalesce(ev.refund_of_id, ev.id),
+			sum(je.amount_cents), bool_or(je.kind = 'accrual' AND je.rule->>'kind' = 'flat_fee')
+		FROM journal_entries je
+		JOIN revenue_events ev ON ev.tenant_id = je.tenant_id AND ev.id = je.revenue_event_id
+		WHERE je.tenant_id = $1 AND je.referral_id = ANY($2) AND je.kind IN ('accrual', 'reversal')
+		GROUP BY 1, 2, 3, 4`, tenantID, refIDs)
+	if err != nil {
+		return Stats{}, apperr.Internal(err)
+	}
+	for rows.Next() {
+		var rk ruleKey
+		var pay uuid.UUID
+		var sum int64
+		var flat bool
+		if err := rows.Scan(&rk.referral, &rk.agreement, &rk.index, &pay, &sum, &flat); err != nil {
+			rows.Close()
+			return Stats{}, apperr.Internal(err)
+		}
+		earned[rk] += sum
+		earnedPay[payKey{pay, rk.agreement, rk.index}] += sum
+		flatPaid[rk] = flatPaid[rk] || flat
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Stats{}, apperr.Internal(err)
+	}
+
+	f := facts{tx: tx, tenantID: tenantID, ordinal: map[ordinalKey]int64{}, conversion: map[convKey]int64{}}
+	var out entryBatch
+	type status struct {
+		id         uuid.UUID
+		status     string
+		note       string
+		hasEntries bool
+	}
+	statuses := make([]status, 0, len(evs))
+	var st Stats
+	for _, p := range evs {
+		st.Events++
+		if p.agreementID == nil {
+			statuses = append(statuses, status{p.id, StatusNoAgreement, "No agreement in force for the referral's partner on the referral's date.", false})
+			st.NoAgreement++
+			continue
+		}
+		var rules []commission.Rule
+		if err := json.Unmarshal(p.rules, &rules); err != nil {
+			return st, apperr.Internal(fmt.Errorf("ledger: agreement %s rules: %w", *p.agreementID, err))
+		}
+		var reasons []string
+		n := 0
+		for i, rule := range rules {
+			idx := int32(i)
+			rk := ruleKey{p.referralID, *p.agreementID, idx}
+			ev := commission.Event{AmountCents: p.amount, PaidOn: p.paidOn, FirstEngagement: p.firstEngagement,
+				EngagementStartedOn: p.startedOn}
+			c := commission.Context{ClientActive: p.clientActive, FirstEngagementStartedOn: p.firstStartedOn,
+				FlatFeePaid: flatPaid[rk]}
+			if p.amount < 0 {
+				c.EarnedCents = earned[rk]
+				if p.refundOf != nil {
+					c.EarnedCents = earnedPay[payKey{*p.refundOf, *p.agreementID, idx}]
+					ev.RefundedPaidOn = *p.refundedPaidOn
+				}
+				if c.EarnedCents < 0 {
+					c.EarnedCents = 0
+				}
+			}
+			switch rule.Kind {
+			case commission.TieredVolume:
+				ord, err := f.wonOrdinal(ctx, p, rule.Period)
+				if err != nil {
+					return st, err
+				}
+				c.WonReferralOrdinal, c.WonReferralsInPeriod = ord, ord
+			case commission.TieredConversion:
+				bp, err := f.conversionBP(ctx, p, rule.WindowMonths)
+				if err != nil {
+					return st, err
+				}
+				c.ConversionBP = bp
+			}
+			res, err := commission.Compute(rule, ev, c)
+			if err != nil {
+				return st, apperr.Internal(fmt.Errorf("ledger: revenue event %s, agreement %s rule %d: %w", p.id, *p.agreementID, i, err))
+			}
+			if res.AmountCents == 0 {
+				reasons = append(reasons, fmt.Sprintf("rule %d: %s", i+1, res.Reason))
+				continue
+			}
+			kind := KindAccrual
+			if res.AmountCents < 0 {
+				kind = KindReversal
+			}
+			ruleJSON, err := json.Marshal(rule)
+			if err != nil {
+				return st, apperr.Internal(err)
+			}
+			rate := res.RateBP
+			e := Entry{ID: uuid.New(), Kind: kind, PartnerID: p.partnerID, ReferralID: ptr(p.referralID),
+				EngagementID: ptr(p.engagementID), RevenueEventID: ptr(p.id), AgreementID: p.agreementID,
+				RuleIndex: &idx, Rule: &rule, Direction: rule.Direction, AmountCents: res.AmountCents,
+				Currency: p.currency, RateBP: &rate, DueOn: dueOn(p, p.trigger, p.netDays), Explanation: res.Explanation}
+			out.add(e, string(ruleJSON))
+			earned[rk] += res.AmountCents
+			pay := p.id
+			if p.refundOf != nil {
+				pay = *p.refundOf
+			}
+			earnedPay[payKey{pay, *p.agreementID, idx}] += res.AmountCents
+			if kind == KindAccrual && rule.Kind == commission.FlatFee {
+				flatPaid[rk] = true
+			}
+			n++
+		}
+		if n > 0 {
+			statuses = append(statuses, status{p.id, StatusAccrued, strings.Join(reasons, "; "), true})
+		} else {
+			if len(rules) == 0 {
+				reasons = append(reasons, "the agreement has no commission rules")
+			}
+			statuses = append(statuses, status{p.id, StatusNothingDue, strings.Join(reasons, "; "), false})
+			st.NothingDue++
+		}
+	}
+
+	inserted, err := out.insert(ctx, tx, tenantID)
+	if err != nil {
+		return st, err
+	}
+	st.Entries = inserted
+
+	ids := make([]uuid.UUID, len(statuses))
+	sts := make([]string, len(statuses))
+	notes := make([]string, len(statuses))
+	for i, s := range statuses {
+		ids[i], sts[i], notes[i] = s.id, s.status, s.note
+	}
+	if _, err := tx.Exec(ctx, `UPDATE revenue_events r SET accrual_status = u.status, accrual_note = u.note, accrued_at = $5
+		FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, status, note)
+		WHERE r.tenant_id = $1 AND r.id = u.id AND r.accrual_status = 'pending'`, tenantID, ids, sts, notes, now); err != nil {
+		return st, apperr.Internal(err)
+	}
+	if err := audit.Record(ctx, tx, tenantID, "ledger.accrue", "revenue_event", evs[0].id.String(), map[string]any{
+		"events": st.Events, "entries": st.Entries, "no_agreement": st.NoAgreement, "nothing_due": st.NothingDue,
+	}); err != nil {
+		return st, apperr.Internal(err)
+	}
+	return st, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// dueOn is the trigger date plus the agreement's net days: the client
+// payment (default), the engagement's start, its completion (unknown until
+// it ends: no due date yet) or the end of the payment's month.
+func dueOn(p pendingEvent, trigger *string, netDays *int32) *time.Time {
+	net := 30
+	if netDays != nil {
+		net = int(*netDays)
+	}
+	t := "client_payment"
+	if trigger != nil {
+		t = *trigger
+	}
+	var base time.Time
+	switch t {
+	case "project_start":
+		base = p.startedOn
+	case "completion":
+		if p.endedOn == nil {
+			return nil
+		}
+		base = *p.endedOn
+	case "monthly":
+		y, m, _ := p.paidOn.Date()
+		base = time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC)
+	default:
+		base = p.paidOn
+	}
+	d := day(base).AddDate(0, 0, net)
+	return &d
+}
+
+// facts looks up the per-rule facts, cached for the batch.
+type facts struct {
+	tx         pgx.Tx
+	tenantID   uuid.UUID
+	ordinal    map[ordinalKey]int64
+	conversion map[convKey]int64
+}
+
+type ordinalKey struct {
+	referral uuid.UUID
+	period   commission.Period
+}
+
+type convKey struct {
+	partner   uuid.UUID
+	direction string
+	window    int
+	on        time.Time
+}
+
+// wonOrdinal is the referral's position among the partner's won referrals
+// of the period it falls in (won ones by closing time; a referral not won
+// counts as the next one).
+func (f *facts) wonOrdinal(ctx context.Context, p pendingEvent, period commission.Period) (int64, error) {
+	k := ordinalKey{p.referralID, period}
+	if n, ok := f.ordinal[k]; ok {
+		return n, nil
+	}
+	start := time.Date(p.anchor.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	if period == commission.Trailing12Months {
+		start = p.anchor.AddDate(-1, 0, 0)
+	}
+	var n int64
+	if err := f.tx.QueryRow(ctx, `SELECT count(*) FROM referrals w
+		WHERE w.tenant_id = $1 AND coalesce(w.credited_partner_id, w.partner_id) = $2 AND w.status = 'won'
+		  AND w.closed_at >= $3 AND (w.closed_at, w.id) < ($4::timestamptz, $5::uuid)`,
+		f.tenantID, p.partnerID, start, p.anchor, p.referralID).Scan(&n); err != nil {
+		return 0, apperr.Internal(err)
+	}
+	f.ordinal[k] = n + 1
+	return n + 1, nil
+}
+
+// conversionBP is won / decided (won, lost, declined) among the partner's
+// referrals of the same direction submitted in the window months up to the
+// payment day, in basis points (0 when none was decided).
+func (f *facts) conversionBP(ctx context.Context, p pendingEvent, window int) (int64, error) {
+	k := convKey{p.partnerID, p.direction, window, p.paidOn}
+	if v, ok := f.conversion[k]; ok {
+		return v, nil
+	}
+	end := day(p.paidOn).AddDate(0, 0, 1)
+	start := day(p.paidOn).AddDate(0, -window, 0)
+	var won, decided int64
+	if err := f.tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'won'),
+			count(*) FILTER (WHERE status IN ('won', 'lost', 'declined'))
+		FROM referrals WHERE tenant_id = $1 AND coalesce(credited_partner_id, partner_id) = $2 AND direction = $3
+		  AND submitted_at >= $4 AND submitted_at < $5`,
+		f.tenantID, p.partnerID, p.direction, start, end).Scan(&won, &decided); err != nil {
+		return 0, apperr.Internal(err)
+	}
+	var bp int64
+	if decided > 0 {
+		bp = won * commission.BPScale / decided
+	}
+	f.conversion[k] = bp
+	return bp, nil
+}
