@@ -55,6 +55,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.apiAgreementRoutes(r)  // api_agreement.go: /agreements
 		s.apiReferralRoutes(r)   // api_referral.go: /referrals, transitions
 		s.apiEngagementRoutes(r) // api_referral.go: /engagements
+		s.apiLedgerRoutes(r)     // api_ledger.go: /revenue-events, /commission-entries
 	})
 }
 

@@ -64,10 +64,11 @@ func (s *Server) routes() http.Handler {
 			r.Route("/p/{tenant}", func(r chi.Router) {
 				r.Use(s.portalArea)
 				r.Get("/", s.portalHome)
-				s.portalTeamRoutes(r)      // portal_team.go: a partner admin's team
-				s.portalReferralRoutes(r)  // portal_referral.go: submit, follow, answer outbound referrals
-				s.portalAgreementRoutes(r) // portal_agreement.go: read, accept or decline the agreement
-				s.portalResourceRoutes(r)  // portal_resource.go: resources, hot profile, onboarding progress
+				s.portalTeamRoutes(r)       // portal_team.go: a partner admin's team
+				s.portalReferralRoutes(r)   // portal_referral.go: submit, follow, answer outbound referrals
+				s.portalAgreementRoutes(r)  // portal_agreement.go: read, accept or decline the agreement
+				s.portalResourceRoutes(r)   // portal_resource.go: resources, hot profile, onboarding progress
+				s.portalCommissionRoutes(r) // portal_commission.go: commissions and balance
 			})
 		})
 	})
@@ -91,6 +92,7 @@ func (s *Server) staffRoutes(r chi.Router) {
 			s.agreementDocumentRoutes(r)    // agreement_document.go: PDF (MOU, full) and print page
 			s.partnerOnboardingRoutes(r)    // onboarding.go: the partner's onboarding checklist
 			s.partnerReferralRoutes(r)      // referral.go: the partner's referrals tab
+			s.partnerCommissionRoutes(r)    // commission.go: revenue, commission entries, balance
 		})
 	})
 	s.recruitingRoutes(r) // recruiting.go: the recruiting board and the year's goal

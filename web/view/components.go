@@ -230,6 +230,7 @@ func portalItems(p *PortalNav) []navItem {
 		{"home", "Home", base},
 		{"referrals", "Referrals", base + "/referrals"},
 		{"agreement", "Agreement", base + "/agreement"},
+		{"commissions", "Commissions", base + "/commissions"},
 		{"resources", "Resources", base + "/resources"},
 		{"team", "Team", base + "/team"},
 	}

@@ -28,6 +28,7 @@ var partnerTabs = []partnerTab{
 	{"agreements", "Agreements", "/agreements"},
 	{"onboarding", "Onboarding", "/onboarding"},
 	{"referrals", "Referrals", "/referrals"},
+	{"commissions", "Commissions", "/commissions"},
 }
 
 func (h PartnerHeaderProps) tabURL(t partnerTab) string {

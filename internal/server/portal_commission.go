@@ -1,0 +1,96 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/allyway/allyway/internal/agreement"
+	"github.com/allyway/allyway/internal/commission"
+	"github.com/allyway/allyway/internal/ledger"
+	"github.com/allyway/allyway/web/view"
+)
+
+// portalCommissionRoutes is the partner's commissions in the portal: each
+// entry with its rule, the client payment it came from, its due date and
+// status, and the balance. The request's transaction is scoped to the
+// partner (RLS) and every query names the partner too.
+func (s *Server) portalCommissionRoutes(r chi.Router) {
+	r.Get("/commissions", s.showPortalCommissions)
+}
+
+func (s *Server) showPortalCommissions(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var es []ledger.EntryDetail
+	var bs []ledger.Balance
+	err := s.inPortal(r, func(tx pgx.Tx, pc *portalCtx) (err error) {
+		if es, err = ledger.PartnerEntryDetails(ctx, tx, pc.Tenant.ID, pc.Member.PartnerID); err != nil {
+			return err
+		}
+		bs, err = ledger.EntryBalances(ctx, tx, pc.Tenant.ID, pc.Member.PartnerID)
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pc := portalFrom(ctx)
+	today := s.now()
+	d := view.PortalCommissionProps{FirmName: pc.Tenant.Name, PartnerName: pc.Member.PartnerName, Balances: balanceRows(bs)}
+	// Newest first: what a partner checks is the latest.
+	for i := len(es) - 1; i >= 0; i-- {
+		e := es[i]
+		if e.PartnerID != pc.Member.PartnerID {
+			continue
+		}
+		row := view.PortalCommissionRow{ID: e.ID.String(), Kind: portalEntryKind(e.Kind, e.Direction),
+			Amount: commission.FormatCents(e.AmountCents) + " " + e.Currency, Status: ledger.EntryStatus(e.Kind, e.DueOn, today),
+			Explanation: e.Explanation, Reason: e.Reason}
+		if e.DueOn != nil {
+			row.DueOn = e.DueOn.Format(dayFormat)
+		}
+		if e.Rule != nil {
+			row.Rule = agreement.DescribeRule(*e.Rule)
+		}
+		if e.AgreementVersion != nil {
+			row.Agreement = "agreement version " + strconv.Itoa(int(*e.AgreementVersion))
+		}
+		if e.PaidOn != nil && e.PaymentCents != nil {
+			what := "Client payment"
+			if *e.PaymentCents < 0 {
+				what = "Client refund"
+			}
+			row.Payment = what + " of " + commission.FormatCents(*e.PaymentCents) + " on " + e.PaidOn.Format(dayFormat)
+			if e.PaymentRef != nil {
+				row.Payment += " (" + *e.PaymentRef + ")"
+			}
+		}
+		if e.ReferralNumber != nil {
+			row.Referral = referralRef(*e.ReferralNumber)
+			if e.ClientCompany != nil {
+				row.Referral += " · " + *e.ClientCompany
+			}
+		}
+		d.Entries = append(d.Entries, row)
+	}
+	s.render(w, r, http.StatusOK, view.PortalCommissionPage(s.page(r, "Commissions", "commissions"), d))
+}
+
+// portalEntryKind names an entry for the partner.
+func portalEntryKind(kind string, dir commission.Direction) string {
+	k := "Commission"
+	switch kind {
+	case ledger.KindReversal:
+		k = "Reversal (client refund)"
+	case ledger.KindAdjustment:
+		k = "Adjustment"
+	case ledger.KindPayout:
+		k = "Payout"
+	}
+	if dir == commission.WeReceive {
+		k += " (you owe this)"
+	}
+	return k
+}
