@@ -219,12 +219,10 @@ var ErrEndInstead = &apperr.Error{Code: apperr.EConflict,
 // added by mistake. A partner that has ever been onboarded (its status or
 // any history line beyond prospect/qualifying) or that has portal users is
 // refused with ErrEndInstead (EConflict, 409): end it instead, so its
-// history stays.
-//
-// The commissions issue adds its money check here (agreements, referrals,
-// commission entries, payouts: any row → ErrEndInstead), in this same
-// function, so every caller (the API's DELETE, any future button) refuses a
-// partner with money history.
+// history stays. So is one with any referral (sent, received, credited or
+// assisted), an agreement beyond a draft, a client payment or a ledger
+// entry: the check is here so every caller (the API's DELETE, any future
+// button) refuses a partner with referral or money history.
 func Delete(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Partner, error) {
 	p, err := scan(q.QueryRow(ctx, `SELECT `+cols+fromPartners+`WHERE p.tenant_id = $1 AND p.id = $2 FOR UPDATE OF p`, tenantID, id))
 	if db.IsNoRows(err) {
@@ -238,7 +236,12 @@ func Delete(ctx context.Context, q db.Querier, tenantID, id uuid.UUID) (Partner,
 			$3 NOT IN ('prospect', 'qualifying')
 			OR EXISTS (SELECT 1 FROM partner_status_history WHERE tenant_id = $1 AND partner_id = $2
 				AND to_status NOT IN ('prospect', 'qualifying'))
-			OR EXISTS (SELECT 1 FROM portal_memberships WHERE tenant_id = $1 AND partner_id = $2)`,
+			OR EXISTS (SELECT 1 FROM portal_memberships WHERE tenant_id = $1 AND partner_id = $2)
+			OR EXISTS (SELECT 1 FROM referrals WHERE tenant_id = $1 AND (partner_id = $2 OR credited_partner_id = $2))
+			OR EXISTS (SELECT 1 FROM referral_assists WHERE tenant_id = $1 AND partner_id = $2)
+			OR EXISTS (SELECT 1 FROM agreements WHERE tenant_id = $1 AND partner_id = $2 AND status <> 'draft')
+			OR EXISTS (SELECT 1 FROM revenue_events WHERE tenant_id = $1 AND partner_id = $2)
+			OR EXISTS (SELECT 1 FROM journal_entries WHERE tenant_id = $1 AND partner_id = $2)`,
 		tenantID, id, p.Status).Scan(&history); err != nil {
 		return Partner{}, err
 	}

@@ -456,4 +456,10 @@ func TestAPIPartnerPatchDeleteContacts(t *testing.T) {
 	withPortal := h.createPartner(f.ID, "Portal Partner")
 	h.portalUser(f.ID, withPortal.ID, "pp@portal.test", auth.RolePartnerAdmin)
 	a.do(t, apiReq{Method: http.MethodDelete, Path: "/partners/" + withPortal.ID.String(), Token: admin}).problem(t, http.StatusConflict)
+	// So is a prospect that already introduced a client: its referral stays.
+	withReferral := h.createPartner(f.ID, "Referral Partner")
+	resp := a.post(t, admin, "/referrals", referralBody(withReferral, "Acme Widgets"), nil)
+	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+	a.do(t, apiReq{Method: http.MethodDelete, Path: "/partners/" + withReferral.ID.String(), Token: admin}).problem(t, http.StatusConflict)
+	assert.Equal(t, 1, h.countRows(`SELECT count(*) FROM referrals WHERE partner_id = $1`, withReferral.ID))
 }
