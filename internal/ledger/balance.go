@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/db"
@@ -26,19 +27,19 @@ func Balances(ctx context.Context, q db.Querier, tenantID, partnerID uuid.UUID) 
 			coalesce(sum(amount_cents) FILTER (WHERE account = 'partner_receivable'), 0)
 		FROM journal_lines WHERE tenant_id = $1 AND partner_id = $2
 		GROUP BY currency ORDER BY currency`, tenantID, partnerID)
+	return collectBalances(rows, err)
+}
+
+// collectBalances reads (currency, payable, receivable) rows.
+func collectBalances(rows pgx.Rows, err error) ([]Balance, error) {
 	if err != nil {
 		return nil, apperr.Internal(err)
 	}
-	defer rows.Close()
-	var out []Balance
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Balance, error) {
 		var b Balance
-		if err := rows.Scan(&b.Currency, &b.PayableCents, &b.ReceivableCents); err != nil {
-			return nil, apperr.Internal(err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
+		return b, row.Scan(&b.Currency, &b.PayableCents, &b.ReceivableCents)
+	})
+	if err != nil {
 		return nil, apperr.Internal(err)
 	}
 	return out, nil

@@ -255,20 +255,5 @@ func EntryBalances(ctx context.Context, q db.Querier, tenantID, partnerID uuid.U
 			coalesce(sum(amount_cents) FILTER (WHERE direction = 'we_receive'), 0)
 		FROM journal_entries WHERE tenant_id = $1 AND partner_id = $2
 		GROUP BY currency ORDER BY currency`, tenantID, partnerID)
-	if err != nil {
-		return nil, apperr.Internal(err)
-	}
-	defer rows.Close()
-	var out []Balance
-	for rows.Next() {
-		var b Balance
-		if err := rows.Scan(&b.Currency, &b.PayableCents, &b.ReceivableCents); err != nil {
-			return nil, apperr.Internal(err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, apperr.Internal(err)
-	}
-	return out, nil
+	return collectBalances(rows, err)
 }
