@@ -162,6 +162,7 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 			seedAgreements,     // agreements.go: agreements of several models and versions
 			seedEnablement,     // enablement.go: onboarding in progress, the content library
 			seedReferrals,      // referrals.go: two years of referrals both ways
+			seedRevenue,        // revenue.go: client payments, a credit note, their accruals
 		} {
 			if err := seed(ctx, tx, id, partners, staff); err != nil {
 				return err
