@@ -175,7 +175,18 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER revenue_events_facts_fixed BEFORE UPDATE OR DELETE ON revenue_events
+-- The UPDATE trigger's WHEN clause is evaluated without calling the
+-- function, so accrual's bookkeeping updates (facts unchanged) cost no
+-- PL/pgSQL call per row; a change of any fact still reaches the function.
+CREATE TRIGGER revenue_events_facts_fixed BEFORE UPDATE ON revenue_events
+    FOR EACH ROW
+    WHEN ((NEW.tenant_id, NEW.id, NEW.engagement_id, NEW.referral_id, NEW.partner_id, NEW.amount_cents, NEW.currency,
+           NEW.paid_on, NEW.refund_of_id, NEW.external_ref, NEW.note, NEW.source, NEW.created_by, NEW.created_at)
+          IS DISTINCT FROM
+          (OLD.tenant_id, OLD.id, OLD.engagement_id, OLD.referral_id, OLD.partner_id, OLD.amount_cents, OLD.currency,
+           OLD.paid_on, OLD.refund_of_id, OLD.external_ref, OLD.note, OLD.source, OLD.created_by, OLD.created_at))
+    EXECUTE FUNCTION revenue_event_facts_fixed();
+CREATE TRIGGER revenue_events_no_delete BEFORE DELETE ON revenue_events
     FOR EACH ROW EXECUTE FUNCTION revenue_event_facts_fixed();
 
 -- +goose StatementBegin

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
@@ -59,7 +60,13 @@ func (s *Stats) add(o Stats) {
 }
 
 // DefaultBatch is how many events one accrual transaction takes.
-const DefaultBatch = 2000
+const DefaultBatch = 5000
+
+// Workers is how many connections AccruePending accrues on at once. The
+// pending events are split by referral (a hash of its id), so each
+// referral's payments and refunds are accrued by one worker, in payment
+// order: a refund always sees what its payment earned.
+const Workers = 2
 
 // Accrue accrues one revenue event of the firm — first any pending earlier
 // payments of the same referral, so a refund always sees what was earned.
@@ -72,37 +79,62 @@ func Accrue(ctx context.Context, tx pgx.Tx, tenantID, revenueEventID uuid.UUID, 
 	if ev.AccrualStatus != StatusPending {
 		return Stats{}, nil
 	}
-	return accrueBatch(ctx, tx, tenantID, &ev, 0, now)
+	return accrueBatch(ctx, tx, tenantID, &ev, 0, share{}, now)
 }
 
 // AccruePending accrues the firm's pending events in batches of batch
-// (≤ 0: DefaultBatch), each in its own transaction, until none is left.
+// (≤ 0: DefaultBatch), each in its own transaction, until none is left,
+// on Workers connections each taking its own share of the referrals.
 // It is safe to stop at any point and run again: a batch commits whole or
 // not at all.
 func AccruePending(ctx context.Context, d *db.DB, tenantID uuid.UUID, batch int, now time.Time) (Stats, error) {
 	if batch <= 0 {
 		batch = DefaultBatch
 	}
+	type result struct {
+		st  Stats
+		err error
+	}
+	results := make(chan result, Workers)
+	for w := range Workers {
+		go func() {
+			var total Stats
+			for {
+				var st Stats
+				if err := d.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+					st, err = accrueBatch(ctx, tx, tenantID, nil, batch, share{Workers, w}, now)
+					return err
+				}); err != nil {
+					results <- result{total, err}
+					return
+				}
+				total.add(st)
+				if st.Events < batch {
+					results <- result{total, nil}
+					return
+				}
+			}
+		}()
+	}
 	var total Stats
-	for {
-		var st Stats
-		if err := d.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-			st, err = AccrueBatch(ctx, tx, tenantID, batch, now)
-			return err
-		}); err != nil {
-			return total, err
-		}
-		total.add(st)
-		if st.Events < batch {
-			return total, nil
+	var firstErr error
+	for range Workers {
+		r := <-results
+		total.add(r.st)
+		if r.err != nil && firstErr == nil {
+			firstErr = r.err
 		}
 	}
+	return total, firstErr
 }
+
+// share selects the referrals whose hash modulo of is part (of ≤ 1: all).
+type share struct{ of, part int }
 
 // AccrueBatch accrues up to limit of the firm's pending events, oldest
 // payment first, in tx. Events locked by another transaction are skipped.
 func AccrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, limit int, now time.Time) (Stats, error) {
-	return accrueBatch(ctx, tx, tenantID, nil, limit, now)
+	return accrueBatch(ctx, tx, tenantID, nil, limit, share{}, now)
 }
 
 // pendingEvent is a pending revenue event with the facts accrual needs.
@@ -172,38 +204,54 @@ type payKey struct {
 	index              int32
 }
 
-func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *RevenueEvent, limit int, now time.Time) (Stats, error) {
+func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *RevenueEvent, limit int, sh share, now time.Time) (Stats, error) {
 	var rows pgx.Rows
 	var err error
 	if one != nil {
 		// The event and the pending events of its referral before it.
 		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, `AND e.referral_id = $2 AND (e.paid_on, e.created_at, e.id) <= ($3::date, $4::timestamptz, $5::uuid)`, ""),
 			tenantID, one.ReferralID, one.PaidOn, one.CreatedAt, one.ID)
+	} else if sh.of > 1 {
+		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, `AND get_byte(uuid_send(e.referral_id), 15) % $3 = $4`, "LIMIT $2"),
+			tenantID, limit, sh.of, sh.part)
 	} else {
 		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, "", "LIMIT $2"), tenantID, limit)
 	}
 	if err != nil {
 		return Stats{}, apperr.Internal(err)
 	}
-	batch, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	locked, err := pgx.CollectRows(rows, pgx.RowTo[pgtype.UUID])
 	if err != nil {
 		return Stats{}, apperr.Internal(err)
+	}
+	batch := make([]uuid.UUID, len(locked))
+	for i, id := range locked {
+		batch[i] = id.Bytes
 	}
 	if len(batch) == 0 {
 		return Stats{}, nil
 	}
-	rows, err = tx.Query(ctx, detailSQL, tenantID, batch)
+	rows, err = tx.Query(ctx, detailSQL, tenantID, pgUUIDs(batch))
 	if err != nil {
 		return Stats{}, apperr.Internal(err)
 	}
 	var evs []pendingEvent
 	for rows.Next() {
 		var p pendingEvent
-		if err := rows.Scan(&p.id, &p.engagementID, &p.referralID, &p.partnerID, &p.amount, &p.currency, &p.paidOn,
-			&p.refundOf, &p.refundedPaidOn, &p.startedOn, &p.endedOn, &p.firstEngagement, &p.firstStartedOn,
-			&p.clientActive, &p.direction, &p.anchor, &p.agreementID, &p.rules, &p.trigger, &p.netDays); err != nil {
+		// uuids scanned as pgtype.UUID: pgx's path for google/uuid goes through text.
+		var id, engagementID, referralID, partnerID, refundOf, agreementID pgtype.UUID
+		if err := rows.Scan(&id, &engagementID, &referralID, &partnerID, &p.amount, &p.currency, &p.paidOn,
+			&refundOf, &p.refundedPaidOn, &p.startedOn, &p.endedOn, &p.firstEngagement, &p.firstStartedOn,
+			&p.clientActive, &p.direction, &p.anchor, &agreementID, &p.rules, &p.trigger, &p.netDays); err != nil {
 			rows.Close()
 			return Stats{}, apperr.Internal(err)
+		}
+		p.id, p.engagementID, p.referralID, p.partnerID = id.Bytes, engagementID.Bytes, referralID.Bytes, partnerID.Bytes
+		if refundOf.Valid {
+			p.refundOf = ptr(uuid.UUID(refundOf.Bytes))
+		}
+		if agreementID.Valid {
+			p.agreementID = ptr(uuid.UUID(agreementID.Bytes))
 		}
 		evs = append(evs, p)
 	}
@@ -215,38 +263,82 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 		return Stats{}, nil
 	}
 
-	// What each rule has earned so far on the batch's referrals.
-	refIDs := make([]uuid.UUID, 0, len(evs))
-	seen := map[uuid.UUID]bool{}
+	// The rules of each agreement version of the batch, parsed once.
+	type parsedRules struct {
+		rules   []commission.Rule
+		json    []string
+		hasFlat bool
+	}
+	agreements := map[uuid.UUID]*parsedRules{}
 	for _, p := range evs {
-		if !seen[p.referralID] {
+		if p.agreementID == nil || agreements[*p.agreementID] != nil {
+			continue
+		}
+		pr := &parsedRules{}
+		if err := json.Unmarshal(p.rules, &pr.rules); err != nil {
+			return Stats{}, apperr.Internal(fmt.Errorf("ledger: agreement %s rules: %w", *p.agreementID, err))
+		}
+		for _, rule := range pr.rules {
+			b, err := json.Marshal(rule)
+			if err != nil {
+				return Stats{}, apperr.Internal(err)
+			}
+			pr.json = append(pr.json, string(b))
+			pr.hasFlat = pr.hasFlat || rule.Kind == commission.FlatFee
+		}
+		agreements[*p.agreementID] = pr
+	}
+
+	// What each rule has earned so far on the batch's referrals — needed
+	// only where a refund is to be clawed back (what was earned) or a flat
+	// fee may be due (whether it was already accrued), so only those
+	// referrals are read.
+	// What each payment earned (for refunds of a known payment) is read
+	// only on the referrals that have one.
+	refIDs := make([]uuid.UUID, 0, len(evs))
+	payRefIDs := []uuid.UUID{}
+	seen := map[uuid.UUID]bool{}
+	seenPay := map[uuid.UUID]bool{}
+	for _, p := range evs {
+		if p.agreementID == nil {
+			continue
+		}
+		if !seen[p.referralID] && (p.amount < 0 || agreements[*p.agreementID].hasFlat) {
 			seen[p.referralID] = true
 			refIDs = append(refIDs, p.referralID)
+		}
+		if p.refundOf != nil && !seenPay[p.referralID] {
+			seenPay[p.referralID] = true
+			payRefIDs = append(payRefIDs, p.referralID)
 		}
 	}
 	earned := map[ruleKey]int64{}
 	earnedPay := map[payKey]int64{}
 	flatPaid := map[ruleKey]bool{}
-	rows, err = tx.Query(ctx, `SELECT je.referral_id, je.agreement_id, je.rule_index, coalesce(ev.refund_of_id, ev.id),
+	rows, err = tx.Query(ctx, `SELECT je.referral_id, je.agreement_id, je.rule_index,
+			CASE WHEN je.referral_id = ANY($3) THEN (SELECT coalesce(ev.refund_of_id, ev.id) FROM revenue_events ev
+				WHERE ev.tenant_id = je.tenant_id AND ev.id = je.revenue_event_id) END,
 			sum(je.amount_cents), bool_or(je.kind = 'accrual' AND je.rule->>'kind' = 'flat_fee')
 		FROM journal_entries je
-		JOIN revenue_events ev ON ev.tenant_id = je.tenant_id AND ev.id = je.revenue_event_id
 		WHERE je.tenant_id = $1 AND je.referral_id = ANY($2) AND je.kind IN ('accrual', 'reversal')
-		GROUP BY 1, 2, 3, 4`, tenantID, refIDs)
+		GROUP BY 1, 2, 3, 4`, tenantID, pgUUIDs(refIDs), pgUUIDs(payRefIDs))
 	if err != nil {
 		return Stats{}, apperr.Internal(err)
 	}
 	for rows.Next() {
 		var rk ruleKey
-		var pay uuid.UUID
+		var referral, agreement, pay pgtype.UUID
 		var sum int64
 		var flat bool
-		if err := rows.Scan(&rk.referral, &rk.agreement, &rk.index, &pay, &sum, &flat); err != nil {
+		if err := rows.Scan(&referral, &agreement, &rk.index, &pay, &sum, &flat); err != nil {
 			rows.Close()
 			return Stats{}, apperr.Internal(err)
 		}
+		rk.referral, rk.agreement = referral.Bytes, agreement.Bytes
 		earned[rk] += sum
-		earnedPay[payKey{pay, rk.agreement, rk.index}] += sum
+		if pay.Valid {
+			earnedPay[payKey{pay.Bytes, rk.agreement, rk.index}] += sum
+		}
 		flatPaid[rk] = flatPaid[rk] || flat
 	}
 	rows.Close()
@@ -271,10 +363,8 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 			st.NoAgreement++
 			continue
 		}
-		var rules []commission.Rule
-		if err := json.Unmarshal(p.rules, &rules); err != nil {
-			return st, apperr.Internal(fmt.Errorf("ledger: agreement %s rules: %w", *p.agreementID, err))
-		}
+		pr := agreements[*p.agreementID]
+		rules := pr.rules
 		var reasons []string
 		n := 0
 		for i, rule := range rules {
@@ -320,16 +410,13 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 			if res.AmountCents < 0 {
 				kind = KindReversal
 			}
-			ruleJSON, err := json.Marshal(rule)
-			if err != nil {
-				return st, apperr.Internal(err)
-			}
+			ruleJSON := pr.json[i]
 			rate := res.RateBP
 			e := Entry{ID: uuid.New(), Kind: kind, PartnerID: p.partnerID, ReferralID: ptr(p.referralID),
 				EngagementID: ptr(p.engagementID), RevenueEventID: ptr(p.id), AgreementID: p.agreementID,
 				RuleIndex: &idx, Rule: &rule, Direction: rule.Direction, AmountCents: res.AmountCents,
 				Currency: p.currency, RateBP: &rate, DueOn: dueOn(p, p.trigger, p.netDays), Explanation: res.Explanation}
-			out.add(e, string(ruleJSON))
+			out.add(e, ruleJSON)
 			earned[rk] += res.AmountCents
 			pay := p.id
 			if p.refundOf != nil {
@@ -352,7 +439,7 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 		}
 	}
 
-	inserted, err := out.insert(ctx, tx, tenantID)
+	inserted, err := out.insertAccruals(ctx, tx, tenantID)
 	if err != nil {
 		return st, err
 	}
@@ -366,7 +453,7 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 	}
 	if _, err := tx.Exec(ctx, `UPDATE revenue_events r SET accrual_status = u.status, accrual_note = u.note, accrued_at = $5
 		FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, status, note)
-		WHERE r.tenant_id = $1 AND r.id = u.id AND r.accrual_status = 'pending'`, tenantID, ids, sts, notes, now); err != nil {
+		WHERE r.tenant_id = $1 AND r.id = u.id AND r.accrual_status = 'pending'`, tenantID, pgUUIDs(ids), sts, notes, now); err != nil {
 		return st, apperr.Internal(err)
 	}
 	if err := audit.Record(ctx, tx, tenantID, "ledger.accrue", "revenue_event", evs[0].id.String(), map[string]any{
@@ -477,4 +564,84 @@ func (f *facts) conversionBP(ctx context.Context, p pendingEvent, window int) (i
 	}
 	f.conversion[k] = bp
 	return bp, nil
+}
+
+// insertAccruals writes the batch's entries and their lines like
+// entryBatch.insert, with the arrays as pgtype values: pgx encodes those
+// directly, where google/uuid values and pointers go through a slow
+// fallback (about a fifth of the accrual's CPU at 100,000 events).
+func (b *entryBatch) insertAccruals(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) (int, error) {
+	if len(b.ids) == 0 {
+		return 0, nil
+	}
+	rates := make([]pgtype.Int8, len(b.rates))
+	for i, r := range b.rates {
+		if r != nil {
+			rates[i] = pgtype.Int8{Int64: *r, Valid: true}
+		}
+	}
+	idx := make([]pgtype.Int4, len(b.ruleIdx))
+	for i, r := range b.ruleIdx {
+		if r != nil {
+			idx[i] = pgtype.Int4{Int32: *r, Valid: true}
+		}
+	}
+	dues := make([]pgtype.Date, len(b.dues))
+	for i, d := range b.dues {
+		if d != nil {
+			dues[i] = pgtype.Date{Time: *d, Valid: true}
+		}
+	}
+	rules := make([]pgtype.Text, len(b.rules))
+	for i, r := range b.rules {
+		if r != nil {
+			rules[i] = pgtype.Text{String: *r, Valid: true}
+		}
+	}
+	var n int
+	err := tx.QueryRow(ctx, `WITH e AS (
+		INSERT INTO journal_entries (tenant_id, id, kind, partner_id, referral_id, engagement_id,
+			revenue_event_id, agreement_id, rule_index, rule, direction, amount_cents, currency, rate_bp, due_on,
+			explanation, reason, created_by)
+		SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[],
+			$9::int[], $10::text[]::jsonb[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::date[], $16::text[],
+			$17::text[], $18::uuid[])
+		ON CONFLICT (tenant_id, revenue_event_id, rule_index, kind) DO NOTHING
+		RETURNING tenant_id, id, kind, partner_id, direction, amount_cents, currency),
+	l AS (
+		INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, partner_id, amount_cents, currency)
+		SELECT e.tenant_id, e.id, k.line_no,
+			CASE WHEN k.line_no = 1 THEN CASE e.direction WHEN 'we_pay' THEN 'partner_payable' ELSE 'partner_receivable' END
+			     WHEN e.kind = 'payout' THEN 'cash'
+			     WHEN e.direction = 'we_pay' THEN 'commission_expense' ELSE 'commission_income' END,
+			CASE WHEN k.line_no = 1 THEN e.partner_id END,
+			CASE WHEN (k.line_no = 1) = (e.direction = 'we_pay') THEN -e.amount_cents ELSE e.amount_cents END,
+			e.currency
+		FROM e CROSS JOIN (VALUES (1::smallint), (2::smallint)) AS k(line_no))
+	SELECT count(*) FROM e`,
+		tenantID, pgUUIDs(b.ids), b.kinds, pgUUIDs(b.partners), pgUUIDPtrs(b.referrals), pgUUIDPtrs(b.engagements),
+		pgUUIDPtrs(b.events), pgUUIDPtrs(b.agreements), idx, rules, b.directions, b.amounts, b.currencies, rates, dues,
+		b.explanations, b.reasons, pgUUIDPtrs(b.createdBy)).Scan(&n)
+	if err != nil {
+		return 0, apperr.Internal(err)
+	}
+	return n, nil
+}
+
+func pgUUIDs(ids []uuid.UUID) []pgtype.UUID {
+	out := make([]pgtype.UUID, len(ids))
+	for i, id := range ids {
+		out[i] = pgtype.UUID{Bytes: id, Valid: true}
+	}
+	return out
+}
+
+func pgUUIDPtrs(ids []*uuid.UUID) []pgtype.UUID {
+	out := make([]pgtype.UUID, len(ids))
+	for i, id := range ids {
+		if id != nil {
+			out[i] = pgtype.UUID{Bytes: *id, Valid: true}
+		}
+	}
+	return out
 }
