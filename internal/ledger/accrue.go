@@ -439,7 +439,7 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 		}
 	}
 
-	inserted, err := out.insertAccruals(ctx, tx, tenantID)
+	inserted, err := out.insert(ctx, tx, tenantID)
 	if err != nil {
 		return st, err
 	}
@@ -564,84 +564,4 @@ func (f *facts) conversionBP(ctx context.Context, p pendingEvent, window int) (i
 	}
 	f.conversion[k] = bp
 	return bp, nil
-}
-
-// insertAccruals writes the batch's entries and their lines like
-// entryBatch.insert, with the arrays as pgtype values: pgx encodes those
-// directly, where google/uuid values and pointers go through a slow
-// fallback (about a fifth of the accrual's CPU at 100,000 events).
-func (b *entryBatch) insertAccruals(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) (int, error) {
-	if len(b.ids) == 0 {
-		return 0, nil
-	}
-	rates := make([]pgtype.Int8, len(b.rates))
-	for i, r := range b.rates {
-		if r != nil {
-			rates[i] = pgtype.Int8{Int64: *r, Valid: true}
-		}
-	}
-	idx := make([]pgtype.Int4, len(b.ruleIdx))
-	for i, r := range b.ruleIdx {
-		if r != nil {
-			idx[i] = pgtype.Int4{Int32: *r, Valid: true}
-		}
-	}
-	dues := make([]pgtype.Date, len(b.dues))
-	for i, d := range b.dues {
-		if d != nil {
-			dues[i] = pgtype.Date{Time: *d, Valid: true}
-		}
-	}
-	rules := make([]pgtype.Text, len(b.rules))
-	for i, r := range b.rules {
-		if r != nil {
-			rules[i] = pgtype.Text{String: *r, Valid: true}
-		}
-	}
-	var n int
-	err := tx.QueryRow(ctx, `WITH e AS (
-		INSERT INTO journal_entries (tenant_id, id, kind, partner_id, referral_id, engagement_id,
-			revenue_event_id, agreement_id, rule_index, rule, direction, amount_cents, currency, rate_bp, due_on,
-			explanation, reason, created_by)
-		SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[],
-			$9::int[], $10::text[]::jsonb[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::date[], $16::text[],
-			$17::text[], $18::uuid[])
-		ON CONFLICT (tenant_id, revenue_event_id, rule_index, kind) DO NOTHING
-		RETURNING tenant_id, id, kind, partner_id, direction, amount_cents, currency),
-	l AS (
-		INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, partner_id, amount_cents, currency)
-		SELECT e.tenant_id, e.id, k.line_no,
-			CASE WHEN k.line_no = 1 THEN CASE e.direction WHEN 'we_pay' THEN 'partner_payable' ELSE 'partner_receivable' END
-			     WHEN e.kind = 'payout' THEN 'cash'
-			     WHEN e.direction = 'we_pay' THEN 'commission_expense' ELSE 'commission_income' END,
-			CASE WHEN k.line_no = 1 THEN e.partner_id END,
-			CASE WHEN (k.line_no = 1) = (e.direction = 'we_pay') THEN -e.amount_cents ELSE e.amount_cents END,
-			e.currency
-		FROM e CROSS JOIN (VALUES (1::smallint), (2::smallint)) AS k(line_no))
-	SELECT count(*) FROM e`,
-		tenantID, pgUUIDs(b.ids), b.kinds, pgUUIDs(b.partners), pgUUIDPtrs(b.referrals), pgUUIDPtrs(b.engagements),
-		pgUUIDPtrs(b.events), pgUUIDPtrs(b.agreements), idx, rules, b.directions, b.amounts, b.currencies, rates, dues,
-		b.explanations, b.reasons, pgUUIDPtrs(b.createdBy)).Scan(&n)
-	if err != nil {
-		return 0, apperr.Internal(err)
-	}
-	return n, nil
-}
-
-func pgUUIDs(ids []uuid.UUID) []pgtype.UUID {
-	out := make([]pgtype.UUID, len(ids))
-	for i, id := range ids {
-		out[i] = pgtype.UUID{Bytes: id, Valid: true}
-	}
-	return out
-}
-
-func pgUUIDPtrs(ids []*uuid.UUID) []pgtype.UUID {
-	out := make([]pgtype.UUID, len(ids))
-	for i, id := range ids {
-		if id != nil {
-			out[i] = pgtype.UUID{Bytes: *id, Valid: true}
-		}
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/commission"
@@ -66,10 +67,37 @@ func (b *entryBatch) add(e Entry, ruleJSON string) {
 // insert writes the entries (an accrual or reversal already recorded for
 // the same revenue event and rule is skipped) and, in the same statement,
 // the two lines of each entry written (see linesFor; computed by the
-// database from the entry); it returns how many entries were written.
+// database from the entry); it returns how many entries were written. The
+// arrays go as pgtype values: pgx encodes those directly, where google/uuid
+// values and pointers take a slow fallback (a fifth of the accrual's CPU at
+// 100,000 events).
 func (b *entryBatch) insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) (int, error) {
 	if len(b.ids) == 0 {
 		return 0, nil
+	}
+	rates := make([]pgtype.Int8, len(b.rates))
+	for i, r := range b.rates {
+		if r != nil {
+			rates[i] = pgtype.Int8{Int64: *r, Valid: true}
+		}
+	}
+	idx := make([]pgtype.Int4, len(b.ruleIdx))
+	for i, r := range b.ruleIdx {
+		if r != nil {
+			idx[i] = pgtype.Int4{Int32: *r, Valid: true}
+		}
+	}
+	dues := make([]pgtype.Date, len(b.dues))
+	for i, d := range b.dues {
+		if d != nil {
+			dues[i] = pgtype.Date{Time: *d, Valid: true}
+		}
+	}
+	rules := make([]pgtype.Text, len(b.rules))
+	for i, r := range b.rules {
+		if r != nil {
+			rules[i] = pgtype.Text{String: *r, Valid: true}
+		}
 	}
 	var n int
 	err := tx.QueryRow(ctx, `WITH e AS (
@@ -77,7 +105,7 @@ func (b *entryBatch) insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) 
 			revenue_event_id, agreement_id, rule_index, rule, direction, amount_cents, currency, rate_bp, due_on,
 			explanation, reason, created_by)
 		SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[],
-			$9::int[], $10::jsonb[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::date[], $16::text[],
+			$9::int[], $10::text[]::jsonb[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::date[], $16::text[],
 			$17::text[], $18::uuid[])
 		ON CONFLICT (tenant_id, revenue_event_id, rule_index, kind) DO NOTHING
 		RETURNING tenant_id, id, kind, partner_id, direction, amount_cents, currency),
@@ -92,12 +120,31 @@ func (b *entryBatch) insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) 
 			e.currency
 		FROM e CROSS JOIN (VALUES (1::smallint), (2::smallint)) AS k(line_no))
 	SELECT count(*) FROM e`,
-		tenantID, b.ids, b.kinds, b.partners, b.referrals, b.engagements, b.events, b.agreements, b.ruleIdx, b.rules,
-		b.directions, b.amounts, b.currencies, b.rates, b.dues, b.explanations, b.reasons, b.createdBy).Scan(&n)
+		tenantID, pgUUIDs(b.ids), b.kinds, pgUUIDs(b.partners), pgUUIDPtrs(b.referrals), pgUUIDPtrs(b.engagements),
+		pgUUIDPtrs(b.events), pgUUIDPtrs(b.agreements), idx, rules, b.directions, b.amounts, b.currencies, rates, dues,
+		b.explanations, b.reasons, pgUUIDPtrs(b.createdBy)).Scan(&n)
 	if err != nil {
 		return 0, apperr.Internal(err)
 	}
 	return n, nil
+}
+
+func pgUUIDs(ids []uuid.UUID) []pgtype.UUID {
+	out := make([]pgtype.UUID, len(ids))
+	for i, id := range ids {
+		out[i] = pgtype.UUID{Bytes: id, Valid: true}
+	}
+	return out
+}
+
+func pgUUIDPtrs(ids []*uuid.UUID) []pgtype.UUID {
+	out := make([]pgtype.UUID, len(ids))
+	for i, id := range ids {
+		if id != nil {
+			out[i] = pgtype.UUID{Bytes: *id, Valid: true}
+		}
+	}
+	return out
 }
 
 const entryCols = `je.id, je.kind, je.partner_id, je.referral_id, je.engagement_id, je.revenue_event_id, je.agreement_id,
