@@ -33,9 +33,9 @@ func TestDemo(t *testing.T) {
 	start := time.Now()
 	logins, err := seed.Demo(ctx, db.New(app), auth.NewHasher(1), "http://x")
 	require.NoError(t, err)
-	took := time.Since(start)
-	t.Logf("seeded in %s", took)
-	require.Less(t, took, 2*time.Second)
+	// How long seeding takes is BenchmarkDemo's to report, not a test's to
+	// assert (a loaded CI machine would make it flaky).
+	t.Logf("seeded in %s", time.Since(start))
 	require.NotEmpty(t, logins)
 
 	count := func(sql string) int {
@@ -65,4 +65,26 @@ func TestDemo(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 25, count(`SELECT count(*) FROM partners WHERE tenant_id = `+nw))
 	require.Equal(t, before, count(`SELECT count(*) FROM partner_contacts`))
+}
+
+// BenchmarkDemo measures `allyway seed demo` (what `make run` waits for on a
+// fresh database): both firms, Northwind's partners, agreements, enablement,
+// two years of referrals and their payments, each on a fresh database.
+func BenchmarkDemo(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		tdb := testdb.New(b, schema.Migrator{AppPassword: testdb.AppPassword})
+		app, err := pgxpool.New(ctx, tdb.AppURL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := seed.Demo(ctx, db.New(app), auth.NewHasher(1), "http://x"); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		app.Close()
+		b.StartTimer()
+	}
 }
