@@ -82,32 +82,6 @@ func ParsePercent(s string) (int64, bool) {
 // sign: 1250 → "12.5".
 func FormatPercent(bp int64) string { return strings.TrimSuffix(commission.FormatBP(bp), "%") }
 
-var moneyRE = regexp.MustCompile(`^\d{1,13}(\.\d{1,2})?$`)
-
-// ParseDollars reads "1,500", "$1500.50" as cents.
-func ParseDollars(s string) (int64, bool) {
-	s = strings.ReplaceAll(strings.TrimPrefix(strings.TrimSpace(s), "$"), ",", "")
-	if !moneyRE.MatchString(s) {
-		return 0, false
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	frac = (frac + "00")[:2]
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	return w*100 + f, true
-}
-
-// FormatDollars renders cents for a form field: 150000 → "1500", 150050 → "1500.50".
-func FormatDollars(c int64) string {
-	if c%100 == 0 {
-		return strconv.FormatInt(c/100, 10)
-	}
-	return fmt.Sprintf("%d.%02d", c/100, c%100)
-}
-
 // ParseDate reads a form date (YYYY-MM-DD).
 func ParseDate(s string) (time.Time, bool) {
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
@@ -413,9 +387,9 @@ func parseCommon(v url.Values, errs map[string]string) Input {
 				}
 				return nil
 			}
-			c, ok := ParseDollars(s)
+			c, ok, msg := commission.ParseDollars(s)
 			if !ok {
-				rowErrs[p+name] = "Enter an amount like 1500 or 1,500.00."
+				rowErrs[p+name] = msg
 				return nil
 			}
 			return &c
@@ -562,7 +536,7 @@ func FormValues(in Input) map[string]string {
 				v[p+"months"] = strconv.Itoa(r.Months)
 			}
 		case commission.FlatFee:
-			v[p+"amount"] = FormatDollars(r.AmountCents)
+			v[p+"amount"] = commission.FormatDollars(r.AmountCents)
 		case commission.TieredVolume:
 			v[p+"tiers"] = FormatTiers(r.Kind, r.Tiers)
 			v[p+"period"], v[p+"mode"] = string(r.Period), string(r.Mode)
@@ -576,10 +550,10 @@ func FormValues(in Input) map[string]string {
 			}
 		}
 		if r.CapCents != nil {
-			v[p+"cap"] = FormatDollars(*r.CapCents)
+			v[p+"cap"] = commission.FormatDollars(*r.CapCents)
 		}
 		if r.MinCents != nil {
-			v[p+"min"] = FormatDollars(*r.MinCents)
+			v[p+"min"] = commission.FormatDollars(*r.MinCents)
 		}
 	}
 	return v

@@ -59,12 +59,12 @@ func TestParsePercentAndDollars(t *testing.T) {
 		assert.False(t, ok, in)
 	}
 	for in, want := range map[string]int64{"1500": 150000, "$1,500.50": 150050, "0.5": 50} {
-		got, ok := ParseDollars(in)
+		got, ok, _ := commission.ParseDollars(in)
 		require.True(t, ok, in)
 		assert.Equal(t, want, got, in)
 	}
 	for _, in := range []string{"", "-1", "1.234", "ten"} {
-		_, ok := ParseDollars(in)
+		_, ok, _ := commission.ParseDollars(in)
 		assert.False(t, ok, in)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
+	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/db"
 )
 
@@ -69,7 +70,7 @@ func validateEngagement(in EngagementInput, r Referral, today time.Time, prefix 
 	if utf8.RuneCountInString(v.scope) > maxLongText {
 		fe[prefix+"scope"] = "Keep the scope under 5000 characters."
 	}
-	cents, ok, msg := ParseMoney(in.Value)
+	cents, ok, msg := commission.ParseDollars(in.Value)
 	switch {
 	case msg != "":
 		fe[prefix+"value"] = msg

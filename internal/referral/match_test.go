@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/referral"
 )
 
@@ -110,12 +111,12 @@ func TestParseMoney(t *testing.T) {
 		{"1.2.3", 0, false, true},
 		{"99999999999999999999", 0, false, true},
 	} {
-		cents, ok, msg := referral.ParseMoney(c.in)
-		require.Equal(t, c.cents, cents, "ParseMoney(%q)", c.in)
-		require.Equal(t, c.ok, ok, "ParseMoney(%q) ok", c.in)
-		require.Equal(t, c.bad, msg != "", "ParseMoney(%q) message %q", c.in, msg)
+		cents, ok, msg := commission.ParseDollars(c.in)
+		require.Equal(t, c.cents, cents, "ParseDollars(%q)", c.in)
+		require.Equal(t, c.ok, ok, "ParseDollars(%q) ok", c.in)
+		require.Equal(t, c.bad, msg != "", "ParseDollars(%q) message %q", c.in, msg)
 	}
-	require.Equal(t, "25000.50", referral.FormatMoney(2_500_050))
-	require.Equal(t, "1200", referral.FormatMoney(120_000))
-	require.Equal(t, "0.05", referral.FormatMoney(5))
+	require.Equal(t, "25000.50", commission.FormatDollars(2_500_050))
+	require.Equal(t, "1200", commission.FormatDollars(120_000))
+	require.Equal(t, "0.05", commission.FormatDollars(5))
 }

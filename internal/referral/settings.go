@@ -2,6 +2,7 @@ package referral
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -80,7 +81,7 @@ func (s Settings) Validate() error {
 	}
 	between := func(field string, v, lo, hi int, unit string) {
 		if v < lo || v > hi {
-			fe[field] = "Enter " + unit + " between " + formatInt(int64(lo)) + " and " + formatInt(int64(hi)) + "."
+			fe[field] = "Enter " + unit + " between " + strconv.Itoa(lo) + " and " + strconv.Itoa(hi) + "."
 		}
 	}
 	between("first_response_hours", s.FirstResponseHours, 1, 720, "hours")
@@ -135,7 +136,7 @@ func hoursWords(h int, business bool) string {
 	if business {
 		unit = " business" + unit
 	}
-	return formatInt(int64(h)) + unit
+	return strconv.Itoa(h) + unit
 }
 
 var locations sync.Map // name → *time.Location

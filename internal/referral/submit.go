@@ -14,6 +14,7 @@ import (
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
+	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/notify"
 )
@@ -161,7 +162,7 @@ func Submit(ctx context.Context, tx pgx.Tx, n Notifier, tenantID uuid.UUID, in S
 		fe["partner_id"] = msg + ". Choose another partner."
 	}
 	validateFields(in, fe)
-	value, hasValue, msg := ParseMoney(in.EstimatedValue)
+	value, hasValue, msg := commission.ParseDollars(in.EstimatedValue)
 	if msg != "" {
 		fe["estimated_value"] = msg
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
+	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/db"
 )
 
@@ -351,7 +352,7 @@ func Reassign(ctx context.Context, tx pgx.Tx, n Notifier, tenantID, id, newPartn
 	}
 	value := ""
 	if old.EstimatedValueCents != nil {
-		value = FormatMoney(*old.EstimatedValueCents)
+		value = commission.FormatDollars(*old.EstimatedValueCents)
 	}
 	nr, _, err := Submit(ctx, tx, n, tenantID, SubmitInput{
 		Direction: "outbound", PartnerID: newPartnerID, ClientCompany: old.ClientCompany, ClientDomain: old.ClientDomain,

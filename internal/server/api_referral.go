@@ -18,6 +18,7 @@ import (
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
 	"github.com/allyway/allyway/internal/auth"
+	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/referral"
 )
@@ -182,11 +183,6 @@ func apiReferralFrom(r referral.Referral, now time.Time) apiReferral {
 			Breached: c.Breached, AtRisk: c.AtRisk})
 	}
 	return out
-}
-
-// centsText spells cents as the dollars the domain parses ("1250.05").
-func centsText(c int64) string {
-	return strconv.FormatInt(c/100, 10) + "." + strconv.FormatInt(100+c%100, 10)[1:]
 }
 
 // apiReferralFilter is the query of GET /referrals.
@@ -384,7 +380,7 @@ func (in apiReferralInput) submitInput(key string) (referral.SubmitInput, map[st
 		if *v < 0 {
 			errs["estimated_value_cents"] = "Use a whole number of cents, 0 or more."
 		} else {
-			out.EstimatedValue = centsText(*v)
+			out.EstimatedValue = commission.FormatDollars(*v)
 		}
 	}
 	optID := func(field, v string) *uuid.UUID {
@@ -753,9 +749,9 @@ func (in apiEngagementInput) domain(prefix string, errs map[string]string) refer
 		errs[prefix+"value_cents"] = "Give the engagement's value in cents."
 	case *v < 0:
 		errs[prefix+"value_cents"] = "Use a whole number of cents, 0 or more."
-		out.Value = "-" + centsText(-*v)
+		out.Value = "-" + commission.FormatDollars(-*v)
 	default:
-		out.Value = centsText(*v)
+		out.Value = commission.FormatDollars(*v)
 	}
 	return out
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/ledger"
 	"github.com/allyway/allyway/internal/partner"
-	"github.com/allyway/allyway/internal/referral"
 	"github.com/allyway/allyway/web/view"
 )
 
@@ -180,7 +179,7 @@ func parseSignedDollars(s string) (int64, string) {
 	if s == "" || s == "$" {
 		return 0, "Required."
 	}
-	c, ok, msg := referral.ParseMoney(s)
+	c, ok, msg := commission.ParseDollars(s)
 	if !ok {
 		if msg == "" {
 			msg = "Required."

@@ -14,6 +14,7 @@ import (
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/auth"
+	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/csvout"
 	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/referral"
@@ -185,7 +186,7 @@ func (s *Server) referralExport(w http.ResponseWriter, r *http.Request) {
 	for _, ref := range all {
 		value := ""
 		if ref.EstimatedValueCents != nil {
-			value = referral.FormatMoney(*ref.EstimatedValueCents)
+			value = commission.FormatDollars(*ref.EstimatedValueCents)
 		}
 		clock, due := "", ""
 		if c, ok := nextClock(ref, now); ok {
