@@ -75,12 +75,13 @@ type PayoutInput struct {
 	Currency    string
 	Reference   string // the bank or AP reference
 	CreatedBy   uuid.UUID
+	PayoutID    uuid.UUID // the payout it records (required)
 }
 
-// Payout records a payout entry (payable or receivable against cash). It
+// PostPayout records a payout entry (payable or receivable against cash). It
 // refuses (EConflict) more than the partner's balance in that direction
 // and currency; payouts of one partner are serialised by an advisory lock.
-func Payout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in PayoutInput) (Entry, error) {
+func PostPayout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in PayoutInput) (Entry, error) {
 	if err := partnerExists(ctx, tx, tenantID, in.PartnerID); err != nil {
 		return Entry{}, err
 	}
@@ -117,7 +118,7 @@ func Payout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in PayoutInput) 
 			commission.FormatCents(in.AmountCents), commission.FormatCents(have))
 	}
 	e := Entry{ID: uuid.New(), Kind: KindPayout, PartnerID: in.PartnerID, Direction: in.Direction,
-		AmountCents: -in.AmountCents, Currency: in.Currency, Reason: ref, CreatedBy: nilIfZero(in.CreatedBy),
+		AmountCents: -in.AmountCents, Currency: in.Currency, Reason: ref, CreatedBy: nilIfZero(in.CreatedBy), PayoutID: nilIfZero(in.PayoutID),
 		Explanation: "Payout of " + commission.FormatCents(in.AmountCents) + ", reference " + ref}
 	return post(ctx, tx, tenantID, e, "ledger.payout")
 }

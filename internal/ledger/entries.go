@@ -33,6 +33,8 @@ type entryBatch struct {
 	explanations []string
 	reasons      []string
 	createdBy    []*uuid.UUID
+	topUps       []int64
+	payouts      []*uuid.UUID
 	lines        map[uuid.UUID][]Line // as the database computes them (for the caller)
 }
 
@@ -58,6 +60,8 @@ func (b *entryBatch) add(e Entry, ruleJSON string) {
 	b.explanations = append(b.explanations, e.Explanation)
 	b.reasons = append(b.reasons, e.Reason)
 	b.createdBy = append(b.createdBy, e.CreatedBy)
+	b.topUps = append(b.topUps, e.TopUpBP)
+	b.payouts = append(b.payouts, e.PayoutID)
 	if b.lines == nil {
 		b.lines = map[uuid.UUID][]Line{}
 	}
@@ -103,11 +107,11 @@ func (b *entryBatch) insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) 
 	err := tx.QueryRow(ctx, `WITH e AS (
 		INSERT INTO journal_entries (tenant_id, id, kind, partner_id, referral_id, engagement_id,
 			revenue_event_id, agreement_id, rule_index, rule, direction, amount_cents, currency, rate_bp, due_on,
-			explanation, reason, created_by)
+			explanation, reason, created_by, top_up_bp, payout_id)
 		SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[],
 			$9::int[], $10::text[]::jsonb[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::date[], $16::text[],
-			$17::text[], $18::uuid[])
-		ON CONFLICT (tenant_id, revenue_event_id, rule_index, kind) DO NOTHING
+			$17::text[], $18::uuid[], $19::bigint[], $20::uuid[])
+		ON CONFLICT (tenant_id, revenue_event_id, rule_index, kind, top_up_bp) DO NOTHING
 		RETURNING tenant_id, id, kind, partner_id, direction, amount_cents, currency),
 	l AS (
 		INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, partner_id, amount_cents, currency)
@@ -122,7 +126,7 @@ func (b *entryBatch) insert(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) 
 	SELECT count(*) FROM e`,
 		tenantID, pgUUIDs(b.ids), b.kinds, pgUUIDs(b.partners), pgUUIDPtrs(b.referrals), pgUUIDPtrs(b.engagements),
 		pgUUIDPtrs(b.events), pgUUIDPtrs(b.agreements), idx, rules, b.directions, b.amounts, b.currencies, rates, dues,
-		b.explanations, b.reasons, pgUUIDPtrs(b.createdBy)).Scan(&n)
+		b.explanations, b.reasons, pgUUIDPtrs(b.createdBy), b.topUps, pgUUIDPtrs(b.payouts)).Scan(&n)
 	if err != nil {
 		return 0, apperr.Internal(err)
 	}
@@ -149,14 +153,14 @@ func pgUUIDPtrs(ids []*uuid.UUID) []pgtype.UUID {
 
 const entryCols = `je.id, je.kind, je.partner_id, je.referral_id, je.engagement_id, je.revenue_event_id, je.agreement_id,
 	je.rule_index, je.rule, je.direction, je.amount_cents, je.currency, je.rate_bp, je.due_on, je.explanation, je.reason,
-	je.created_by, je.created_at`
+	je.created_by, je.created_at, je.top_up_bp, je.payout_id`
 
 func scanEntry(row pgx.Row) (Entry, error) {
 	var e Entry
 	var dir string
 	err := row.Scan(&e.ID, &e.Kind, &e.PartnerID, &e.ReferralID, &e.EngagementID, &e.RevenueEventID, &e.AgreementID,
 		&e.RuleIndex, &e.Rule, &dir, &e.AmountCents, &e.Currency, &e.RateBP, &e.DueOn, &e.Explanation, &e.Reason,
-		&e.CreatedBy, &e.CreatedAt)
+		&e.CreatedBy, &e.CreatedAt, &e.TopUpBP, &e.PayoutID)
 	e.Direction = commission.Direction(dir)
 	return e, err
 }

@@ -78,9 +78,13 @@ type Entry struct {
 	DueOn          *time.Time
 	Explanation    string
 	Reason         string
-	CreatedBy      *uuid.UUID
-	CreatedAt      time.Time
-	Lines          []Line
+	// TopUpBP is set on a retroactive tier top-up: the rate it tops up to.
+	TopUpBP int64
+	// PayoutID is set on a payout entry: the payout it records.
+	PayoutID  *uuid.UUID
+	CreatedBy *uuid.UUID
+	CreatedAt time.Time
+	Lines     []Line
 }
 
 // Line is one line of an entry: debit positive, credit negative.

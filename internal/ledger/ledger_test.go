@@ -137,7 +137,7 @@ func TestAdjustAndPayout(t *testing.T) {
 
 	pay := func(cents int64) error {
 		return in(func(tx pgx.Tx) error {
-			_, err := ledger.Payout(context.Background(), tx, m.id, ledger.PayoutInput{PartnerID: p, Direction: commission.WePay,
+			_, err := ledger.PostPayout(context.Background(), tx, m.id, ledger.PayoutInput{PartnerID: p, Direction: commission.WePay,
 				AmountCents: cents, Currency: "USD", Reference: "ACH-2025-07", CreatedBy: m.staff})
 			return err
 		})

@@ -86,7 +86,7 @@ func TestPropertyPaymentsAndRefunds(t *testing.T) {
 						continue
 					}
 					require.NoError(t, m.f.db.InTenant(ctx, m.id, func(tx pgx.Tx) error {
-						_, err := ledger.Payout(ctx, tx, m.id, ledger.PayoutInput{PartnerID: p, Direction: commission.WePay,
+						_, err := ledger.PostPayout(ctx, tx, m.id, ledger.PayoutInput{PartnerID: p, Direction: commission.WePay,
 							AmountCents: 1 + rng.Int64N(bal), Currency: "USD", Reference: "PAY-" + on})
 						return err
 					}))

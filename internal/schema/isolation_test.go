@@ -359,13 +359,38 @@ func seedReferralTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, use
 // seedLedgerTables writes a row in every table of 00006_ledger.
 func seedLedgerTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, referralID, engagementID uuid.UUID) error {
 	var eventID, entryID uuid.UUID
-	return execSteps(ctx, tx, []seedStep{
+	if err := execSteps(ctx, tx, []seedStep{
 		{`INSERT INTO revenue_events (tenant_id, engagement_id, referral_id, partner_id, amount_cents, currency, paid_on, source, external_ref)
 		  VALUES ($1, $2, $3, $4, 2000000, 'USD', '2026-03-01', 'staff', 'INV-1') RETURNING id`, []any{tenantID, engagementID, referralID, partnerID}, &eventID},
 		{`INSERT INTO journal_entries (tenant_id, kind, partner_id, referral_id, engagement_id, revenue_event_id, direction, amount_cents, currency, reason)
 		  VALUES ($1, 'adjustment', $2, $3, $4, $5, 'we_pay', 400000, 'USD', 'Seed') RETURNING id`, []any{tenantID, partnerID, referralID, engagementID, &eventID}, &entryID},
 		{`INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, partner_id, amount_cents, currency)
 		  VALUES ($1, $2, 1, 'partner_payable', $3, -400000, 'USD'), ($1, $2, 2, 'commission_expense', NULL, 400000, 'USD')`, []any{tenantID, &entryID, partnerID}, nil},
+	}); err != nil {
+		return err
+	}
+	return seedPayoutTables(ctx, tx, tenantID, partnerID, entryID)
+}
+
+// seedPayoutTables writes a row in every table of 00007_payouts.
+func seedPayoutTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, entryID uuid.UUID) error {
+	var batchID, payoutID, payEntryID uuid.UUID
+	return execSteps(ctx, tx, []seedStep{
+		{`INSERT INTO entry_reviews (tenant_id, entry_id, partner_id, status) VALUES ($1, $2, $3, 'approved')`, []any{tenantID, entryID, partnerID}, nil},
+		{`INSERT INTO payout_batches (tenant_id, number, direction, currency, up_to, status, paid_on, reference, paid_at)
+		  VALUES ($1, 1, 'we_pay', 'USD', '2026-06-30', 'paid', '2026-07-01', 'BANK-1', now()) RETURNING id`, []any{tenantID}, &batchID},
+		{`INSERT INTO payouts (tenant_id, batch_id, partner_id, direction, currency, amount_cents, status, paid_on, reference)
+		  VALUES ($1, $2, $3, 'we_pay', 'USD', 400000, 'paid', '2026-07-01', 'BANK-1') RETURNING id`, []any{tenantID, &batchID, partnerID}, &payoutID},
+		{`INSERT INTO payout_items (tenant_id, entry_id, payout_id, partner_id, amount_cents) VALUES ($1, $2, $3, $4, 400000)`,
+			[]any{tenantID, entryID, &payoutID, partnerID}, nil},
+		{`INSERT INTO journal_entries (tenant_id, kind, partner_id, direction, amount_cents, currency, payout_id)
+		  VALUES ($1, 'payout', $2, 'we_pay', -400000, 'USD', $3) RETURNING id`, []any{tenantID, partnerID, &payoutID}, &payEntryID},
+		{`INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, partner_id, amount_cents, currency)
+		  VALUES ($1, $2, 1, 'partner_payable', $3, 400000, 'USD'), ($1, $2, 2, 'cash', NULL, -400000, 'USD')`, []any{tenantID, &payEntryID, partnerID}, nil},
+		{`INSERT INTO statements (tenant_id, partner_id, period_start, period_end, figures)
+		  VALUES ($1, $2, '2026-04-01', '2026-07-01', '{}')`, []any{tenantID, partnerID}, nil},
+		{`INSERT INTO partner_tax_details (tenant_id, partner_id, legal_name, classification, country, tax_id_kind, tax_id)
+		  VALUES ($1, $2, 'Seed LLC', 'llc', 'US', 'ein', '12-3456789')`, []any{tenantID, partnerID}, nil},
 	})
 }
 

@@ -56,6 +56,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.apiReferralRoutes(r)   // api_referral.go: /referrals, transitions
 		s.apiEngagementRoutes(r) // api_referral.go: /engagements
 		s.apiLedgerRoutes(r)     // api_ledger.go: /revenue-events, /commission-entries
+		s.apiPayoutRoutes(r)     // api_payout.go: /payouts
 	})
 }
 

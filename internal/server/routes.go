@@ -68,7 +68,9 @@ func (s *Server) routes() http.Handler {
 				s.portalReferralRoutes(r)   // portal_referral.go: submit, follow, answer outbound referrals
 				s.portalAgreementRoutes(r)  // portal_agreement.go: read, accept or decline the agreement
 				s.portalResourceRoutes(r)   // portal_resource.go: resources, hot profile, onboarding progress
-				s.portalCommissionRoutes(r) // portal_commission.go: commissions and balance
+				s.portalCommissionRoutes(r) // portal_commission.go: commissions, review status, payouts
+				s.portalStatementRoutes(r)  // portal_statement.go: quarterly statements (HTML, PDF, CSV)
+				s.portalTaxRoutes(r)        // portal_tax.go: the partner's tax details
 			})
 		})
 	})
@@ -93,6 +95,8 @@ func (s *Server) staffRoutes(r chi.Router) {
 			s.partnerOnboardingRoutes(r)    // onboarding.go: the partner's onboarding checklist
 			s.partnerReferralRoutes(r)      // referral.go: the partner's referrals tab
 			s.partnerCommissionRoutes(r)    // commission.go: revenue, commission entries, balance
+			s.partnerStatementRoutes(r)     // statement.go: the partner's quarterly statements
+			s.partnerTaxRoutes(r)           // tax.go: the partner's tax details (masked)
 		})
 	})
 	s.recruitingRoutes(r) // recruiting.go: the recruiting board and the year's goal
@@ -100,6 +104,12 @@ func (s *Server) staffRoutes(r chi.Router) {
 	s.referralRoutes(r)   // referral.go: board, list, referral page, outbound, conflicts, at risk
 	s.agreementRoutes(r)  // agreement.go: every partner's agreement, renewals
 	s.enablementRoutes(r) // enablement.go: the enablement library and hot opportunity profiles
+	r.Route("/commissions", func(r chi.Router) {
+		s.commissionAreaRoutes(r)  // payout.go: review, payouts, owed to us
+		s.statementRoutes(r)       // statement.go: statements by quarter, generate
+		s.taxRoutes(r)             // tax.go: the yearly tax (1099) summary and export
+		s.revenueImportRoutes(r)   // revenue_import.go: client payments from CSV
+	})
 	r.Route("/settings", func(r chi.Router) {
 		r.Use(s.requireCap(auth.ManageSettings))
 		s.teamRoutes(r)               // team.go: staff, portal users, invitations
@@ -111,6 +121,7 @@ func (s *Server) staffRoutes(r chi.Router) {
 		s.agreementSettingsRoutes(r)  // agreement_settings.go: agreement templates, profession policy pack
 		s.onboardingSettingsRoutes(r) // onboarding.go: the onboarding checklist template
 		s.referralSettingsRoutes(r)   // referral_settings.go: SLA, attribution, referral checklist
+		s.commissionSettingsRoutes(r) // payout.go: minimum payout
 		r.Get("/audit", s.auditList)
 	})
 }
