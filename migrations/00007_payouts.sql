@@ -16,7 +16,7 @@ ALTER TABLE tenant_settings
 ALTER TABLE journal_entries
     ADD COLUMN top_up_bp bigint NOT NULL DEFAULT 0 CHECK (top_up_bp BETWEEN 0 AND 10000),
     ADD COLUMN payout_id uuid,
-    ADD CONSTRAINT journal_entries_top_up_accrual CHECK (top_up_bp = 0 OR kind = 'accrual'),
+    ADD CONSTRAINT journal_entries_top_up_accrual CHECK (top_up_bp = 0 OR kind IN ('accrual', 'reversal')),
     ADD CONSTRAINT journal_entries_payout_has_id CHECK ((kind = 'payout') = (payout_id IS NOT NULL));
 ALTER TABLE journal_entries DROP CONSTRAINT journal_entries_tenant_id_revenue_event_id_rule_index_kind_key;
 ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_accrual_key

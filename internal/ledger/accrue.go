@@ -40,9 +40,13 @@ import (
 // the partner's won referrals of the rule's period, and the partner's
 // conversion (won / decided referrals submitted in the rule's window).
 //
-// Not yet: tiered_volume in retroactive mode accrues at the tier reached
-// by the referral itself; the top-ups of the period's earlier entries
-// (commission.RetroactiveTopUp) are a later step.
+// tiered_volume in retroactive mode: a payment accrues at the tier the
+// partner has reached by the payment's day (its won referrals of the
+// period closed by then), and the period's earlier entries under the same
+// rule that were accrued at a lower rate are topped up to it
+// (commission.RetroactiveTopUp): one entry per earlier payment and rate
+// reached (top_up_bp, part of the entry's key), so accruing again adds
+// nothing and reaching the next tier tops up once more.
 
 // Stats counts what accrual did.
 type Stats struct {
@@ -346,7 +350,8 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 		return Stats{}, apperr.Internal(err)
 	}
 
-	f := facts{tx: tx, tenantID: tenantID, ordinal: map[ordinalKey]int64{}, conversion: map[convKey]int64{}}
+	f := facts{tx: tx, tenantID: tenantID, ordinal: map[ordinalKey]int64{}, conversion: map[convKey]int64{},
+		reached: map[reachedKey]int64{}}
 	var out entryBatch
 	type status struct {
 		id         uuid.UUID
@@ -391,6 +396,33 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 					return st, err
 				}
 				c.WonReferralOrdinal, c.WonReferralsInPeriod = ord, ord
+				if rule.Mode == commission.Retroactive {
+					if c.WonReferralsInPeriod, err = f.wonByPayment(ctx, p, rule.Period); err != nil {
+						return st, err
+					}
+					if p.amount > 0 {
+						// The period's earlier entries under this rule are topped
+						// up to the tier now reached; flushed first so entries of
+						// this batch are among them.
+						n, err := out.insert(ctx, tx, tenantID)
+						if err != nil {
+							return st, err
+						}
+						st.Entries += n
+						out = entryBatch{}
+						tops, err := f.topUps(ctx, p, rule, idx, c)
+						if err != nil {
+							return st, err
+						}
+						for _, e := range tops {
+							out.add(e, pr.json[i])
+							if e.ReferralID != nil {
+								earned[ruleKey{*e.ReferralID, *p.agreementID, idx}] += e.AmountCents
+							}
+							earnedPay[payKey{*e.RevenueEventID, *p.agreementID, idx}] += e.AmountCents
+						}
+					}
+				}
 			case commission.TieredConversion:
 				bp, err := f.conversionBP(ctx, p, rule.WindowMonths)
 				if err != nil {
@@ -443,7 +475,7 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 	if err != nil {
 		return st, err
 	}
-	st.Entries = inserted
+	st.Entries += inserted
 
 	ids := make([]uuid.UUID, len(statuses))
 	sts := make([]string, len(statuses))
@@ -503,6 +535,14 @@ type facts struct {
 	tenantID   uuid.UUID
 	ordinal    map[ordinalKey]int64
 	conversion map[convKey]int64
+	reached    map[reachedKey]int64
+}
+
+type reachedKey struct {
+	partner uuid.UUID
+	period  commission.Period
+	start   time.Time
+	on      time.Time
 }
 
 type ordinalKey struct {
@@ -564,4 +604,111 @@ func (f *facts) conversionBP(ctx context.Context, p pendingEvent, window int) (i
 	}
 	f.conversion[k] = bp
 	return bp, nil
+}
+
+// periodStart is the start of the tiered_volume period the referral's
+// anchor (won time) falls in; periodEnd its end (exclusive).
+func periodBounds(anchor time.Time, period commission.Period) (start, end time.Time) {
+	if period == commission.Trailing12Months {
+		return anchor.AddDate(-1, 0, 0), anchor.Add(time.Nanosecond)
+	}
+	start = time.Date(anchor.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	return start, start.AddDate(1, 0, 0)
+}
+
+// wonByPayment is how many referrals the partner had won in the period of
+// the referral by the end of the payment's day (at least the referral's
+// own ordinal): the tier a retroactive rule has reached for this payment.
+func (f *facts) wonByPayment(ctx context.Context, p pendingEvent, period commission.Period) (int64, error) {
+	start, end := periodBounds(p.anchor, period)
+	if byDay := day(p.paidOn).AddDate(0, 0, 1); period == commission.CalendarYear && byDay.Before(end) {
+		end = byDay
+	}
+	k := reachedKey{p.partnerID, period, start, end}
+	if n, ok := f.reached[k]; ok {
+		return n, nil
+	}
+	var n int64
+	if err := f.tx.QueryRow(ctx, `SELECT count(*) FROM referrals w
+		WHERE w.tenant_id = $1 AND coalesce(w.credited_partner_id, w.partner_id) = $2 AND w.status = 'won'
+		  AND w.closed_at >= $3 AND w.closed_at < $4`,
+		f.tenantID, p.partnerID, start, end).Scan(&n); err != nil {
+		return 0, apperr.Internal(err)
+	}
+	ord, err := f.wonOrdinal(ctx, p, period)
+	if err != nil {
+		return 0, err
+	}
+	n = max(n, ord)
+	f.reached[k] = n
+	return n, nil
+}
+
+// topUps returns the top-up entries a retroactive tiered_volume rule owes
+// on the period's earlier payments (of referrals won in the period, paid
+// on or before this payment, under the same agreement version and rule)
+// now that c.WonReferralsInPeriod referrals are won: each earlier payment's
+// entries are summed (what it earned) with the highest rate applied so far.
+func (f *facts) topUps(ctx context.Context, p pendingEvent, rule commission.Rule, idx int32, c commission.Context) ([]Entry, error) {
+	start, end := periodBounds(p.anchor, rule.Period)
+	rows, err := f.tx.Query(ctx, `SELECT je.revenue_event_id, min(je.referral_id::text)::uuid, min(je.engagement_id::text)::uuid,
+			min(ev.amount_cents), max(greatest(coalesce(je.rate_bp, 0), je.top_up_bp)), sum(je.amount_cents)
+		FROM journal_entries je
+		JOIN revenue_events ev ON ev.tenant_id = je.tenant_id AND ev.id = je.revenue_event_id
+		JOIN referrals w ON w.tenant_id = je.tenant_id AND w.id = je.referral_id
+		WHERE je.tenant_id = $1 AND je.partner_id = $2 AND je.agreement_id = $3 AND je.rule_index = $4
+		  AND je.kind IN ('accrual', 'reversal') AND je.revenue_event_id <> $5 AND je.currency = $9
+		  AND w.closed_at >= $6 AND w.closed_at < $7
+		  AND (ev.paid_on, ev.created_at, ev.id) < ($8::date, (SELECT created_at FROM revenue_events WHERE tenant_id = $1 AND id = $5), $5)
+		GROUP BY je.revenue_event_id
+		ORDER BY min(ev.paid_on), je.revenue_event_id`,
+		f.tenantID, p.partnerID, *p.agreementID, idx, p.id, start, end, p.paidOn, p.currency)
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	type prior struct {
+		event, referral, engagement uuid.UUID
+		commission.PriorAccrual
+	}
+	var priors []prior
+	for rows.Next() {
+		var pr prior
+		if err := rows.Scan(&pr.event, &pr.referral, &pr.engagement, &pr.BaseCents, &pr.RateBP, &pr.EarnedCents); err != nil {
+			rows.Close()
+			return nil, apperr.Internal(err)
+		}
+		priors = append(priors, pr)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, apperr.Internal(err)
+	}
+	if len(priors) == 0 {
+		return nil, nil
+	}
+	in := make([]commission.PriorAccrual, len(priors))
+	for i, pr := range priors {
+		in[i] = pr.PriorAccrual
+	}
+	res, err := commission.RetroactiveTopUp(rule, c, in)
+	if err != nil {
+		return nil, apperr.Internal(fmt.Errorf("ledger: top-up for revenue event %s: %w", p.id, err))
+	}
+	var out []Entry
+	for i, r := range res {
+		if r.AmountCents == 0 {
+			continue
+		}
+		kind := KindAccrual
+		if r.AmountCents < 0 {
+			kind = KindReversal
+		}
+		rate := r.RateBP
+		ev, ref, eng := priors[i].event, priors[i].referral, priors[i].engagement
+		out = append(out, Entry{ID: uuid.New(), Kind: kind, PartnerID: p.partnerID, ReferralID: &ref,
+			EngagementID: &eng, RevenueEventID: &ev, AgreementID: p.agreementID, RuleIndex: &idx, Rule: &rule,
+			Direction: rule.Direction, AmountCents: r.AmountCents, Currency: p.currency, RateBP: &rate, TopUpBP: rate,
+			DueOn: dueOn(p, p.trigger, p.netDays), Explanation: r.Explanation})
+	}
+	return out, nil
 }
