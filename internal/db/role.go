@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -86,7 +88,18 @@ func EnsureAppRole(ctx context.Context, owner *pgxpool.Pool, rs RoleSetup) error
 	default:
 		return nil
 	}
-	_, err = owner.Exec(ctx, stmt)
+	// Two processes setting up at once (test packages in parallel) may
+	// collide on the role's catalog row: "tuple concurrently updated" is
+	// retried, the statement is idempotent.
+	for try := 0; ; try++ {
+		_, err = owner.Exec(ctx, stmt)
+		var pe *pgconn.PgError
+		if try < 5 && errors.As(err, &pe) && pe.Code == "XX000" && strings.Contains(pe.Message, "concurrently") {
+			time.Sleep(time.Duration(20*(try+1)) * time.Millisecond)
+			continue
+		}
+		break
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {

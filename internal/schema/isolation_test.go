@@ -353,7 +353,24 @@ func seedReferralTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, use
 	}); err != nil {
 		return err
 	}
-	return seedLedgerTables(ctx, tx, tenantID, partnerID, referralID, engagementID)
+	if err := seedLedgerTables(ctx, tx, tenantID, partnerID, referralID, engagementID); err != nil {
+		return err
+	}
+	return seedReviewTables(ctx, tx, tenantID, partnerID, referralID, engagementID, userID)
+}
+
+// seedReviewTables writes a row in every table of 00008_reviews.
+func seedReviewTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, referralID, engagementID, userID uuid.UUID) error {
+	var reviewID uuid.UUID
+	return execSteps(ctx, tx, []seedStep{
+		{`INSERT INTO partner_reviews (tenant_id, partner_id, quarter, scheduled_at) VALUES ($1, $2, '2026-Q3', now()) RETURNING id`, []any{tenantID, partnerID}, &reviewID},
+		{`INSERT INTO review_attendees (tenant_id, review_id, partner_id, side, name) VALUES ($1, $2, $3, 'firm', 'Morgan')`, []any{tenantID, &reviewID, partnerID}, nil},
+		{`INSERT INTO review_actions (tenant_id, review_id, partner_id, title, owner_name) VALUES ($1, $2, $3, 'Send the case study', 'Morgan')`, []any{tenantID, &reviewID, partnerID}, nil},
+		{`INSERT INTO client_surveys (tenant_id, engagement_id, referral_id, partner_id, email) VALUES ($1, $2, $3, $4, 'cfo@acme.example')`, []any{tenantID, engagementID, referralID, partnerID}, nil},
+		{`INSERT INTO partner_surveys (tenant_id, partner_id, user_id, year, score) VALUES ($1, $2, $3, 2026, 9)`, []any{tenantID, partnerID, userID}, nil},
+		{`INSERT INTO program_inputs (tenant_id, quarter, total_new_revenue_cents) VALUES ($1, '2026-Q3', 100000000)`, []any{tenantID}, nil},
+		{`INSERT INTO alerts (tenant_id, kind, partner_id, key, message) VALUES ($1, 'silent_partner', $2, 'silent:seed', 'No referral for 90 days')`, []any{tenantID, partnerID}, nil},
+	})
 }
 
 // seedLedgerTables writes a row in every table of 00006_ledger.
