@@ -82,6 +82,8 @@ CREATE TABLE client_surveys (
     referral_id   uuid NOT NULL,
     partner_id    uuid NOT NULL,
     email         text CHECK (email = lower(email) AND length(email) <= 320),
+    -- The link's secret is sent, its SHA-256 kept: /s/{tenant}/{token}.
+    token_hash    bytea UNIQUE,
     sent_at       timestamptz,
     score         smallint CHECK (score BETWEEN 1 AND 5),
     comment       text NOT NULL DEFAULT '' CHECK (length(comment) <= 5000),
