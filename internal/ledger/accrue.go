@@ -67,9 +67,10 @@ func (s *Stats) add(o Stats) {
 const DefaultBatch = 5000
 
 // Workers is how many connections AccruePending accrues on at once. The
-// pending events are split by referral (a hash of its id), so each
-// referral's payments and refunds are accrued by one worker, in payment
-// order: a refund always sees what its payment earned.
+// pending events are split by partner (a hash of its id), so each
+// partner's payments and refunds are accrued by one worker, in payment
+// order: a refund always sees what its payment earned, and a retroactive
+// tier's top-ups see every earlier payment of the partner's period.
 const Workers = 2
 
 // Accrue accrues one revenue event of the firm — first any pending earlier
@@ -132,7 +133,7 @@ func AccruePending(ctx context.Context, d *db.DB, tenantID uuid.UUID, batch int,
 	return total, firstErr
 }
 
-// share selects the referrals whose hash modulo of is part (of ≤ 1: all).
+// share selects the partners whose hash modulo of is part (of ≤ 1: all).
 type share struct{ of, part int }
 
 // AccrueBatch accrues up to limit of the firm's pending events, oldest
@@ -216,7 +217,7 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, `AND e.referral_id = $2 AND (e.paid_on, e.created_at, e.id) <= ($3::date, $4::timestamptz, $5::uuid)`, ""),
 			tenantID, one.ReferralID, one.PaidOn, one.CreatedAt, one.ID)
 	} else if sh.of > 1 {
-		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, `AND get_byte(uuid_send(e.referral_id), 15) % $3 = $4`, "LIMIT $2"),
+		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, `AND get_byte(uuid_send(e.partner_id), 15) % $3 = $4`, "LIMIT $2"),
 			tenantID, limit, sh.of, sh.part)
 	} else {
 		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, "", "LIMIT $2"), tenantID, limit)
