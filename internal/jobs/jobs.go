@@ -46,6 +46,7 @@ func register(workers *river.Workers, d Deps) error {
 		river.AddWorkerSafely(workers, referral.NewSLAScanWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, agreement.NewRenewalWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, ledger.NewAccrueWorker(d.Pool, d.Logger)),
+		river.AddWorkerSafely(workers, ledger.NewStatementWorker(d.Pool, d.BaseURL, d.Logger)),
 		// river.AddWorkerSafely(workers, somepkg.NewSomethingWorker(...)),
 	)
 }
@@ -58,6 +59,7 @@ func periodicJobs() []*river.PeriodicJob {
 		enablement.HotEmailPeriodicJob(),
 		referral.SLAPeriodicJob(),
 		agreement.RenewalPeriodicJob(),
+		ledger.StatementPeriodicJob(),
 	}
 }
 
