@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -66,9 +67,8 @@ func Adjust(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in AdjustInput) 
 	return post(ctx, tx, tenantID, e, "ledger.adjust")
 }
 
-// PayoutInput pays (we_pay) or collects (we_receive) part of a partner's
-// balance.
-type PayoutInput struct {
+// payoutInput records a payout paid (we_pay) or received (we_receive).
+type payoutInput struct {
 	PartnerID   uuid.UUID
 	Direction   commission.Direction
 	AmountCents int64 // positive: what is paid or received
@@ -76,15 +76,14 @@ type PayoutInput struct {
 	Reference   string // the bank or AP reference
 	CreatedBy   uuid.UUID
 	PayoutID    uuid.UUID // the payout it records (required)
+	BatchNumber int32
 }
 
-// PostPayout records a payout entry (payable or receivable against cash). It
-// refuses (EConflict) more than the partner's balance in that direction
-// and currency; payouts of one partner are serialised by an advisory lock.
-func PostPayout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in PayoutInput) (Entry, error) {
-	if err := partnerExists(ctx, tx, tenantID, in.PartnerID); err != nil {
-		return Entry{}, err
-	}
+// postPayout records the payout entry of a payout being marked paid
+// (payable or receivable against cash) for the payout's amount — the sum
+// of its items, so what it settles (Reconcile checks both). The balance is
+// not the limit: a clawback after a payment may leave it below.
+func postPayout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in payoutInput) (Entry, error) {
 	fe := map[string]string{}
 	checkEntryFields(fe, in.Direction, in.AmountCents, in.Currency)
 	if in.AmountCents <= 0 {
@@ -94,32 +93,23 @@ func PostPayout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in PayoutInp
 	if ref == "" || len(ref) > 200 {
 		fe["reference"] = "Required (at most 200 characters)."
 	}
+	if in.PayoutID == uuid.Nil {
+		fe["payout_id"] = "Required."
+	}
 	if len(fe) > 0 {
 		return Entry{}, apperr.Invalid(fe)
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('ledger:' || $1::text, 0))`, in.PartnerID); err != nil {
-		return Entry{}, apperr.Internal(err)
+	num := ""
+	if in.BatchNumber > 0 {
+		num = fmt.Sprintf(" #%d", in.BatchNumber)
 	}
-	bal, err := Balances(ctx, tx, tenantID, in.PartnerID)
-	if err != nil {
-		return Entry{}, err
-	}
-	var have int64
-	for _, b := range bal {
-		if b.Currency == in.Currency {
-			have = b.PayableCents
-			if in.Direction == commission.WeReceive {
-				have = b.ReceivableCents
-			}
-		}
-	}
-	if in.AmountCents > have {
-		return Entry{}, apperr.Errorf(apperr.EConflict, "The payout of %s is more than the %s balance.",
-			commission.FormatCents(in.AmountCents), commission.FormatCents(have))
+	explanation := "Payout" + num + " of " + commission.FormatCents(in.AmountCents) + ", reference " + ref
+	if in.Direction == commission.WeReceive {
+		explanation = "Received" + num + ": " + commission.FormatCents(in.AmountCents) + ", reference " + ref
 	}
 	e := Entry{ID: uuid.New(), Kind: KindPayout, PartnerID: in.PartnerID, Direction: in.Direction,
-		AmountCents: -in.AmountCents, Currency: in.Currency, Reason: ref, CreatedBy: nilIfZero(in.CreatedBy), PayoutID: nilIfZero(in.PayoutID),
-		Explanation: "Payout of " + commission.FormatCents(in.AmountCents) + ", reference " + ref}
+		AmountCents: -in.AmountCents, Currency: in.Currency, Reason: ref, CreatedBy: nilIfZero(in.CreatedBy), PayoutID: &in.PayoutID,
+		Explanation: explanation}
 	return post(ctx, tx, tenantID, e, "ledger.payout")
 }
 

@@ -78,7 +78,16 @@ func (d Discrepancy) String() string { return d.Check + ": " + d.Detail }
 //   - duplicate_accrual: more than one accrual (or reversal) for one revenue
 //     event and rule;
 //   - event_status: a revenue event accrued without entries, or with
-//     entries while pending, flagged or marked nothing due.
+//     entries while pending, flagged or marked nothing due;
+//   - payout_entry: a paid payout without exactly one payout entry of −its
+//     amount for its partner, direction and currency;
+//   - payout_entry_unpaid: a payout entry that records no paid payout;
+//   - payout_items: a pending or paid payout whose items don't sum to its
+//     amount, or an item whose entry is of another partner, direction or
+//     currency, or of another amount;
+//   - empty_payout: a pending or paid payout without items;
+//   - batch_status: a paid batch with a pending payout, or a cancelled one
+//     with a pending or paid payout.
 func Reconcile(ctx context.Context, q db.Querier, tenantID uuid.UUID) ([]Discrepancy, error) {
 	out := []Discrepancy{}
 	checks := []struct {
@@ -108,14 +117,44 @@ func Reconcile(ctx context.Context, q db.Querier, tenantID uuid.UUID) ([]Discrep
 				|| ': entries ' || coalesce(e.v, 0) || ', lines ' || coalesce(l.v, 0)
 			FROM by_entries e FULL JOIN by_lines l USING (partner_id, direction, currency)
 			WHERE coalesce(e.v, 0) <> coalesce(l.v, 0)`},
-		{"duplicate_accrual", `SELECT revenue_event_id::text || ' rule ' || rule_index || ' ' || kind || ': ' || count(*) || ' entries'
+		{"duplicate_accrual", `SELECT revenue_event_id::text || ' rule ' || rule_index || ' ' || kind || ' top-up ' || top_up_bp || ': ' || count(*) || ' entries'
 			FROM journal_entries WHERE tenant_id = $1 AND kind IN ('accrual', 'reversal')
-			GROUP BY revenue_event_id, rule_index, kind HAVING count(*) > 1`},
+			GROUP BY revenue_event_id, rule_index, kind, top_up_bp HAVING count(*) > 1`},
 		{"event_status", `SELECT e.id::text || ': ' || e.accrual_status || ' with ' || coalesce(je.n, 0) || ' entries'
 			FROM revenue_events e
 			LEFT JOIN (SELECT revenue_event_id, count(*) AS n FROM journal_entries
 				WHERE tenant_id = $1 AND revenue_event_id IS NOT NULL GROUP BY revenue_event_id) je ON je.revenue_event_id = e.id
 			WHERE e.tenant_id = $1 AND (e.accrual_status = 'accrued') <> (coalesce(je.n, 0) > 0)`},
+		{"payout_entry", `SELECT p.id::text || ': paid ' || p.amount_cents || ' ' || p.currency || ' with ' || count(je.id) || ' payout entries'
+				|| coalesce(' of ' || string_agg(je.amount_cents::text, ', '), '')
+			FROM payouts p LEFT JOIN journal_entries je ON je.tenant_id = p.tenant_id AND je.payout_id = p.id
+			WHERE p.tenant_id = $1 AND p.status = 'paid' GROUP BY p.tenant_id, p.id
+			HAVING count(je.id) <> 1
+			    OR bool_or(je.kind <> 'payout' OR je.amount_cents <> -p.amount_cents OR je.partner_id <> p.partner_id
+			               OR je.direction <> p.direction OR je.currency <> p.currency)`},
+		{"payout_entry_unpaid", `SELECT je.id::text || ': payout entry of ' || je.amount_cents || ' for payout '
+				|| coalesce(je.payout_id::text, 'none') || coalesce(' (' || p.status || ')', ' (missing)')
+			FROM journal_entries je LEFT JOIN payouts p ON p.tenant_id = je.tenant_id AND p.id = je.payout_id
+			WHERE je.tenant_id = $1 AND je.kind = 'payout' AND (p.id IS NULL OR p.status <> 'paid')`},
+		{"payout_items", `SELECT p.id::text || ': amount ' || p.amount_cents || ', items ' || coalesce(sum(i.amount_cents), 0)
+				|| ', mismatched items ' || count(*) FILTER (WHERE je.id IS NULL OR i.amount_cents <> je.amount_cents
+				   OR i.partner_id <> p.partner_id OR je.partner_id <> p.partner_id OR je.direction <> p.direction
+				   OR je.currency <> p.currency OR je.kind = 'payout')
+			FROM payouts p JOIN payout_items i ON i.tenant_id = p.tenant_id AND i.payout_id = p.id
+			LEFT JOIN journal_entries je ON je.tenant_id = i.tenant_id AND je.id = i.entry_id
+			WHERE p.tenant_id = $1 AND p.status IN ('pending', 'paid') GROUP BY p.tenant_id, p.id
+			HAVING coalesce(sum(i.amount_cents), 0) <> p.amount_cents
+			    OR count(*) FILTER (WHERE je.id IS NULL OR i.amount_cents <> je.amount_cents
+			       OR i.partner_id <> p.partner_id OR je.partner_id <> p.partner_id OR je.direction <> p.direction
+			       OR je.currency <> p.currency OR je.kind = 'payout') > 0`},
+		{"empty_payout", `SELECT p.id::text || ': ' || p.status || ' payout of ' || p.amount_cents || ' without items'
+			FROM payouts p WHERE p.tenant_id = $1 AND p.status IN ('pending', 'paid')
+			  AND NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.tenant_id = p.tenant_id AND i.payout_id = p.id)`},
+		{"batch_status", `SELECT b.id::text || ' #' || b.number || ': ' || b.status || ' with ' || count(*) || ' ' || p.status || ' payout(s)'
+			FROM payout_batches b JOIN payouts p ON p.tenant_id = b.tenant_id AND p.batch_id = b.id
+			WHERE b.tenant_id = $1 AND ((b.status = 'paid' AND p.status = 'pending')
+			    OR (b.status = 'cancelled' AND p.status IN ('pending', 'paid')))
+			GROUP BY b.id, b.number, b.status, p.status`},
 	}
 	for _, c := range checks {
 		rows, err := q.Query(ctx, c.sql, tenantID)

@@ -135,28 +135,28 @@ func TestAdjustAndPayout(t *testing.T) {
 	}))
 	require.Equal(t, int64(197_500), m.payable(p))
 
-	pay := func(cents int64) error {
-		return in(func(tx pgx.Tx) error {
-			_, err := ledger.PostPayout(context.Background(), tx, m.id, ledger.PayoutInput{PartnerID: p, Direction: commission.WePay,
-				AmountCents: cents, Currency: "USD", Reference: "ACH-2025-07", CreatedBy: m.staff})
-			return err
-		})
-	}
-	require.Equal(t, apperr.EConflict, apperr.Code(pay(197_501)))
-	require.NoError(t, pay(100_000))
-	require.Equal(t, apperr.EConflict, apperr.Code(pay(97_501)))
-	require.NoError(t, pay(97_500))
+	// Paid through the real flow: approved, in a batch, marked paid. The
+	// negative adjustment is deducted; paying again is refused.
+	w := &payWorld{t: t, m: m}
+	w.mustApprove(w.ids(p, ledger.KindAccrual)...)
+	bt := w.mustCreate(payRun("2025-12-31"))
+	require.Equal(t, int64(197_500), bt.TotalCents)
+	w.mustMarkPaid(bt.ID, "2025-07-01", "ACH-2025-07")
 	require.Equal(t, int64(0), m.payable(p))
+	_, err = w.create(payRun("2025-12-31"))
+	require.Equal(t, apperr.EConflict, apperr.Code(err))
+	_, err = w.markPaid(bt.ID, "2025-07-02", "ACH-2025-07b")
+	require.Equal(t, apperr.EConflict, apperr.Code(err))
 	es := m.entries(p)
 	last := es[len(es)-1]
 	require.Equal(t, ledger.KindPayout, last.Kind)
 	require.Equal(t, []ledger.Line{
-		{LineNo: 1, Account: ledger.AccountPartnerPayable, PartnerID: &p, AmountCents: 97_500, Currency: "USD"},
-		{LineNo: 2, Account: ledger.AccountCash, AmountCents: -97_500, Currency: "USD"},
+		{LineNo: 1, Account: ledger.AccountPartnerPayable, PartnerID: &p, AmountCents: 197_500, Currency: "USD"},
+		{LineNo: 2, Account: ledger.AccountCash, AmountCents: -197_500, Currency: "USD"},
 	}, last.Lines)
 	require.Empty(t, m.reconcile())
 	require.Equal(t, 1, m.count(`SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'ledger.adjust'`))
-	require.Equal(t, 2, m.count(`SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'ledger.payout'`))
+	require.Equal(t, 1, m.count(`SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'ledger.payout'`))
 }
 
 func isPgCode(err error, code string) bool {

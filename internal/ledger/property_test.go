@@ -14,19 +14,22 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/ledger"
 )
 
-// For random sequences of payments, refunds, credit notes and payouts,
-// with accrual run at random points: the balance equals accruals −
-// reversals − payouts, it never goes negative, no payment is reversed
+// For random sequences of payments, refunds, credit notes and payout runs
+// (review, batch, mark paid), with accrual run at random points: the
+// balance equals accruals − reversals − payouts, paid equals the paid
+// payouts, the balance is what no paid payout settled, no payment is reversed
 // beyond what it earned, the ongoing rule's net equals an independent
 // model, reconciliation finds nothing and accruing again adds nothing.
 func TestPropertyPaymentsAndRefunds(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	seen := map[string]int{} // entry kinds over every sequence
+	runs := 0                // payout runs that paid
 	for seed := range uint64(6) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 42))
@@ -47,6 +50,7 @@ func TestPropertyPaymentsAndRefunds(t *testing.T) {
 				left    int64 // not yet refunded
 				ongoing int64 // model: what the ongoing rule still holds on it
 			}
+			w := &payWorld{t: t, m: m}
 			var pays []*payment
 			var unlinked []int64 // credit notes not tied to a payment, in order
 			day := date("2025-01-01")
@@ -80,16 +84,26 @@ func TestPropertyPaymentsAndRefunds(t *testing.T) {
 				case op < 9:
 					m.accrue()
 				default:
+					// A payout run: some of what awaits review is approved,
+					// then what is approved and due by the day is paid.
 					m.accrue()
-					bal := m.payable(p)
-					if bal == 0 {
-						continue
+					var ids []uuid.UUID
+					for _, it := range w.queue(ledger.ReviewFilter{}) {
+						if rng.IntN(3) > 0 {
+							ids = append(ids, it.Entry.ID)
+						}
 					}
-					require.NoError(t, m.f.db.InTenant(ctx, m.id, func(tx pgx.Tx) error {
-						_, err := ledger.PostPayout(ctx, tx, m.id, ledger.PayoutInput{PartnerID: p, Direction: commission.WePay,
-							AmountCents: 1 + rng.Int64N(bal), Currency: "USD", Reference: "PAY-" + on})
-						return err
-					}))
+					if len(ids) > 0 {
+						w.mustApprove(ids...)
+					}
+					b, err := w.create(payRun(on))
+					if apperr.Code(err) == apperr.EConflict {
+						continue // nothing payable (or deductions exceed it)
+					}
+					require.NoError(t, err)
+					require.Positive(t, b.TotalCents)
+					w.mustMarkPaid(b.ID, on, "PAY-"+on)
+					runs++
 				}
 			}
 			m.accrue()
@@ -119,7 +133,31 @@ func TestPropertyPaymentsAndRefunds(t *testing.T) {
 			}
 			bal := m.payable(p)
 			require.Equal(t, acc-rev-paid, bal)
-			require.GreaterOrEqual(t, bal, int64(0))
+			// Paid is what the paid payouts paid, and the balance is what
+			// no paid payout settled (a clawback after a payout may take
+			// it below zero until the next one).
+			var payouts []ledger.Payout
+			require.NoError(t, w.in(func(tx pgx.Tx) (err error) {
+				payouts, err = ledger.ListPayouts(ctx, tx, m.id, ledger.PayoutFilter{PartnerID: &p, Status: ledger.PayoutPaid}, ledger.PagePos{}, 1000)
+				return err
+			}))
+			var paidOut int64
+			for _, po := range payouts {
+				paidOut += po.AmountCents
+			}
+			require.Equal(t, paid, paidOut)
+			ids := make([]uuid.UUID, len(es))
+			for i, e := range es {
+				ids[i] = e.ID
+			}
+			states := w.states(ids...)
+			var unsettled int64
+			for _, e := range es {
+				if e.Kind != ledger.KindPayout && states[e.ID].PayoutStatus != ledger.PayoutPaid {
+					unsettled += e.AmountCents
+				}
+			}
+			require.Equal(t, unsettled, bal)
 
 			// The model of the ongoing rule: each payment's commission less
 			// its refunds (capped at what it earned), then the credit notes,
@@ -152,6 +190,7 @@ func TestPropertyPaymentsAndRefunds(t *testing.T) {
 	require.Positive(t, seen[ledger.KindAccrual], "%v", seen)
 	require.Positive(t, seen[ledger.KindReversal], "%v", seen)
 	require.Positive(t, seen[ledger.KindPayout], "%v", seen)
+	require.Positive(t, runs)
 }
 
 // snapshot renders a firm's ledger independently of ids and times.

@@ -24,9 +24,10 @@ const (
 	EntryPaid    = "paid"    // a payout
 )
 
-// EntryStatus is an entry's status on the day today: a payout is paid;
-// any other entry is due from its due date (an entry without one, such as
-// an adjustment, stays accrued).
+// EntryStatus is an entry's status on the day today from the entry alone:
+// a payout is paid; any other entry is due from its due date (an entry
+// without one, such as an adjustment, stays accrued). EntryStatusOf also
+// knows whether a paid payout settled it.
 func EntryStatus(kind string, dueOn *time.Time, today time.Time) string {
 	switch {
 	case kind == KindPayout:
@@ -36,6 +37,15 @@ func EntryStatus(kind string, dueOn *time.Time, today time.Time) string {
 	default:
 		return EntryAccrued
 	}
+}
+
+// EntryStatusOf is EntryStatus knowing the entry's payment state (see
+// EntryReviews): an entry settled by a paid payout is paid too.
+func EntryStatusOf(e Entry, s EntryState, today time.Time) string {
+	if s.PayoutStatus == PayoutPaid {
+		return EntryPaid
+	}
+	return EntryStatus(e.Kind, e.DueOn, today)
 }
 
 // Engagement is an engagement of a won referral credited to a partner,

@@ -64,13 +64,23 @@ type apiCommissionEntry struct {
 	Status         string     `json:"status"`
 	Explanation    string     `json:"explanation"`
 	Reason         string     `json:"reason"`
+	ReviewStatus   *string    `json:"review_status"`
+	PayoutID       *uuid.UUID `json:"payout_id"`
 	CreatedAt      time.Time  `json:"created_at"`
 }
 
-func apiCommissionEntryFrom(e ledger.Entry, today time.Time) apiCommissionEntry {
+// apiCommissionEntryFrom renders an entry with its review and payment
+// state: review_status is null where no review applies (deductions,
+// payouts, what partners owe us); payout_id names the payout that settles
+// (or, for a payout entry, that is) it; status is paid once that payout is.
+func apiCommissionEntryFrom(e ledger.Entry, st ledger.EntryState, today time.Time) apiCommissionEntry {
 	out := apiCommissionEntry{ID: e.ID, PartnerID: e.PartnerID, ReferralID: e.ReferralID, RevenueEventID: e.RevenueEventID,
 		AgreementID: e.AgreementID, Kind: e.Kind, Direction: string(e.Direction), AmountCents: e.AmountCents, Currency: e.Currency,
-		Status: ledger.EntryStatus(e.Kind, e.DueOn, today), Explanation: e.Explanation, Reason: e.Reason, CreatedAt: e.CreatedAt}
+		Status: ledger.EntryStatusOf(e, st, today), Explanation: e.Explanation, Reason: e.Reason, PayoutID: st.PayoutID,
+		CreatedAt: e.CreatedAt}
+	if st.Review != "" {
+		out.ReviewStatus = &st.Review
+	}
 	if e.DueOn != nil {
 		d := e.DueOn.Format(time.DateOnly)
 		out.DueOn = &d
@@ -130,8 +140,16 @@ func (s *Server) apiListCommissionEntries(w http.ResponseWriter, r *http.Request
 		return
 	}
 	var es []ledger.Entry
+	var states map[uuid.UUID]ledger.EntryState
 	err = s.inAPI(r, func(tx pgx.Tx, ac *apiCtx) (err error) {
-		es, err = ledger.ListEntries(r.Context(), tx, ac.Tenant.ID, partnerID, ledger.PagePos(after), limit+1)
+		if es, err = ledger.ListEntries(r.Context(), tx, ac.Tenant.ID, partnerID, ledger.PagePos(after), limit+1); err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, len(es))
+		for i, e := range es {
+			ids[i] = e.ID
+		}
+		states, err = ledger.EntryReviews(r.Context(), tx, ac.Tenant.ID, ids)
 		return err
 	})
 	if err != nil {
@@ -141,7 +159,7 @@ func (s *Server) apiListCommissionEntries(w http.ResponseWriter, r *http.Request
 	today := s.now()
 	s.writeJSON(w, http.StatusOK, newPage(es, limit,
 		func(e ledger.Entry) pagePos { return pagePos{CreatedAt: e.CreatedAt, ID: e.ID} },
-		func(e ledger.Entry) apiCommissionEntry { return apiCommissionEntryFrom(e, today) }))
+		func(e ledger.Entry) apiCommissionEntry { return apiCommissionEntryFrom(e, states[e.ID], today) }))
 }
 
 // apiRevenueEventCreate is the body of POST /api/v1/revenue-events.
