@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,29 +21,45 @@ import (
 
 // partnerCommissionRoutes is a partner's Commissions tab (under
 // /partners/{id}): its balance, the engagements of its won referrals with
-// their client payments, and its ledger entries. Recording a payment needs
-// ManageMoney; it accrues in the same transaction.
+// their client payments, its ledger entries with their review and payout,
+// and its payouts. Recording a payment needs ManageMoney (it accrues in
+// the same transaction), and so does approving or holding an entry.
 func (s *Server) partnerCommissionRoutes(r chi.Router) {
 	r.Get("/commissions", s.showCommissions)
 	r.With(s.requireCap(auth.ManageMoney)).Post("/commissions/payments", s.recordPayment)
+	r.With(s.requireCap(auth.ManageMoney)).Post("/commissions/review", s.reviewPartnerEntry)
 }
 
 const dayFormat = "2 Jan 2006"
 
 // showCommissions is the Commissions tab.
 func (s *Server) showCommissions(w http.ResponseWriter, r *http.Request) {
-	s.renderCommissions(w, r, http.StatusOK, uuid.Nil, view.PaymentForm{})
+	s.renderCommissions(w, r, http.StatusOK, nil)
 }
 
-// renderCommissions loads and shows the {id} partner's tab; form (with its
-// errors) is shown on the engagement formFor.
-func (s *Server) renderCommissions(w http.ResponseWriter, r *http.Request, status int, formFor uuid.UUID, form view.PaymentForm) {
+// commissionsPaymentForm re-shows the record-a-payment form (with its
+// errors) on the engagement formFor.
+func commissionsPaymentForm(formFor uuid.UUID, form view.PaymentForm) func(*view.CommissionTabProps) {
+	return func(d *view.CommissionTabProps) {
+		for i := range d.Engagements {
+			if d.Engagements[i].ID == formFor.String() {
+				d.Engagements[i].Form = form
+			}
+		}
+	}
+}
+
+// renderCommissions loads and shows the {id} partner's tab; edit fills in
+// a form's input and errors when it is re-shown.
+func (s *Server) renderCommissions(w http.ResponseWriter, r *http.Request, status int, edit func(*view.CommissionTabProps)) {
 	ctx := r.Context()
 	var (
 		gs  []ledger.Engagement
 		evs []ledger.RevenueEvent
 		es  []ledger.EntryDetail
 		bs  []ledger.Balance
+		sts map[uuid.UUID]ledger.EntryState
+		ps  []ledger.Payout
 	)
 	p, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) (err error) {
 		if gs, err = ledger.PartnerEngagements(ctx, tx, sc.Tenant.ID, p.ID); err != nil {
@@ -54,6 +71,16 @@ func (s *Server) renderCommissions(w http.ResponseWriter, r *http.Request, statu
 		if es, err = ledger.PartnerEntryDetails(ctx, tx, sc.Tenant.ID, p.ID); err != nil {
 			return err
 		}
+		ids := make([]uuid.UUID, len(es))
+		for i, e := range es {
+			ids[i] = e.ID
+		}
+		if sts, err = ledger.EntryReviews(ctx, tx, sc.Tenant.ID, ids); err != nil {
+			return err
+		}
+		if ps, err = ledger.PartnerPayouts(ctx, tx, sc.Tenant.ID, p.ID); err != nil {
+			return err
+		}
 		bs, err = ledger.Balances(ctx, tx, sc.Tenant.ID, p.ID)
 		return err
 	})
@@ -63,11 +90,18 @@ func (s *Server) renderCommissions(w http.ResponseWriter, r *http.Request, statu
 	}
 	sc := staffFrom(ctx)
 	today := s.now()
-	d := view.CommissionProps{
+	base := "/t/" + sc.Tenant.Slug + "/partners/" + p.ID.String()
+	d := view.CommissionTabProps{CommissionProps: view.CommissionProps{
 		Header:     partnerHeader(sc, p, "commissions"),
-		PaymentURL: "/t/" + sc.Tenant.Slug + "/partners/" + p.ID.String() + "/commissions/payments",
+		PaymentURL: base + "/commissions/payments",
 		CanRecord:  sc.Role.Can(auth.ManageMoney),
 		Balances:   balanceRows(bs),
+	}, ReviewURL: base + "/commissions/review", CanReview: sc.Role.Can(auth.ManageMoney),
+		StatementsURL: base + "/statements", TaxURL: base + "/tax",
+		Payouts: payoutPartnerRows(ps, func(id uuid.UUID) string { return payoutBatchURL(sc, id) })}
+	byPayout := map[uuid.UUID]ledger.Payout{}
+	for _, po := range ps {
+		byPayout[po.ID] = po
 	}
 	byEngagement := map[uuid.UUID][]view.PaymentRow{}
 	for _, ev := range evs {
@@ -77,9 +111,6 @@ func (s *Server) renderCommissions(w http.ResponseWriter, r *http.Request, statu
 		cg := view.CommissionEngagement{ID: g.ID.String(), Name: g.Name, Kind: engagementKindLabel(g.Kind),
 			Referral: referralRef(g.ReferralNumber), Client: g.ClientCompany, Value: commission.FormatCents(g.ValueCents) + " " + g.Currency,
 			Started: g.StartedOn.Format(dayFormat), Payments: byEngagement[g.ID]}
-		if g.ID == formFor {
-			cg.Form = form
-		}
 		d.Engagements = append(d.Engagements, cg)
 	}
 	for _, e := range es {
@@ -101,9 +132,73 @@ func (s *Server) renderCommissions(w http.ResponseWriter, r *http.Request, statu
 		if e.AgreementVersion != nil {
 			row.Agreement = "v" + strconv.Itoa(int(*e.AgreementVersion))
 		}
-		d.Entries = append(d.Entries, row)
+		item := view.CommissionEntryItem{CommissionEntryRow: row, ID: e.ID.String()}
+		if st, ok := sts[e.ID]; ok {
+			item.State = payoutEntryState(st, byPayout)
+			if st.Review == ledger.ReviewHeld && st.PayoutID == nil {
+				item.HoldNote = st.ReviewReason
+			}
+			if st.PayoutID != nil {
+				if po, ok := byPayout[*st.PayoutID]; ok {
+					item.PayoutURL = payoutBatchURL(sc, po.BatchID)
+				}
+			}
+			if st.Review != "" && st.PayoutID == nil {
+				item.CanApprove = st.Review != ledger.ReviewApproved
+				item.CanHold = st.Review != ledger.ReviewHeld
+			}
+		}
+		d.Entries = append(d.Entries, item)
+	}
+	if edit != nil {
+		edit(&d)
 	}
 	s.render(w, r, status, view.CommissionPage(s.page(r, p.Name, "partners"), d))
+}
+
+// reviewPartnerEntry approves or holds (with a reason) one of the
+// partner's entries from its tab; another partner's entry is not found.
+func (s *Server) reviewPartnerEntry(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var f reviewForm
+	_, err := s.inPartner(r, func(tx pgx.Tx, sc *staffCtx, p partner.Partner) error {
+		if err := r.ParseForm(); err != nil {
+			return err
+		}
+		id, err := uuid.Parse(r.PostForm.Get("entry"))
+		if err != nil {
+			return apperr.NotFound("Commission")
+		}
+		es, err := ledger.PartnerEntryDetails(ctx, tx, sc.Tenant.ID, p.ID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(es, func(e ledger.EntryDetail) bool { return e.ID == id }) {
+			return apperr.NotFound("Commission")
+		}
+		if f, err = reviewFormFrom(r); err != nil {
+			return err
+		}
+		_, err = reviewApply(ctx, tx, sc.Tenant.ID, f)
+		return err
+	})
+	if code := apperr.Code(err); (code == apperr.EInvalid || code == apperr.EConflict) && len(f.IDs) == 1 {
+		s.renderCommissions(w, r, statusFor(code), func(d *view.CommissionTabProps) {
+			for i := range d.Entries {
+				if d.Entries[i].ID == f.IDs[0].String() {
+					d.Entries[i].Hold = payoutFormErrors(err, "reason")
+					d.Entries[i].Reason = f.Reason
+				}
+			}
+		})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "success", reviewFlash(f, 1))
+	redirect(w, r, "/t/"+staffFrom(ctx).Tenant.Slug+"/partners/"+chi.URLParam(r, "id")+"/commissions#entries")
 }
 
 // balanceRows shows balances per currency.
@@ -257,7 +352,7 @@ func (s *Server) recordPayment(w http.ResponseWriter, r *http.Request) {
 		if code == apperr.EConflict {
 			form.NonField = append(form.NonField, apperr.Message(err))
 		}
-		s.renderCommissions(w, r, statusFor(code), engID, form)
+		s.renderCommissions(w, r, statusFor(code), commissionsPaymentForm(engID, form))
 		return
 	default:
 		s.fail(w, r, err)

@@ -2,9 +2,11 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/allyway/allyway/internal/agreement"
@@ -15,8 +17,10 @@ import (
 
 // portalCommissionRoutes is the partner's commissions in the portal: each
 // entry with its rule, the client payment it came from, its due date and
-// status, and the balance. The request's transaction is scoped to the
-// partner (RLS) and every query names the partner too.
+// status, where it stands (awaiting approval, approved, on hold with the
+// reason, in a payout, paid), the partner's payouts and the balance. The
+// request's transaction is scoped to the partner (RLS) and every query
+// names the partner too.
 func (s *Server) portalCommissionRoutes(r chi.Router) {
 	r.Get("/commissions", s.showPortalCommissions)
 }
@@ -25,8 +29,20 @@ func (s *Server) showPortalCommissions(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var es []ledger.EntryDetail
 	var bs []ledger.Balance
+	var sts map[uuid.UUID]ledger.EntryState
+	var ps []ledger.Payout
 	err := s.inPortal(r, func(tx pgx.Tx, pc *portalCtx) (err error) {
 		if es, err = ledger.PartnerEntryDetails(ctx, tx, pc.Tenant.ID, pc.Member.PartnerID); err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, len(es))
+		for i, e := range es {
+			ids[i] = e.ID
+		}
+		if sts, err = ledger.EntryReviews(ctx, tx, pc.Tenant.ID, ids); err != nil {
+			return err
+		}
+		if ps, err = ledger.PartnerPayouts(ctx, tx, pc.Tenant.ID, pc.Member.PartnerID); err != nil {
 			return err
 		}
 		bs, err = ledger.EntryBalances(ctx, tx, pc.Tenant.ID, pc.Member.PartnerID)
@@ -38,7 +54,17 @@ func (s *Server) showPortalCommissions(w http.ResponseWriter, r *http.Request) {
 	}
 	pc := portalFrom(ctx)
 	today := s.now()
-	d := view.PortalCommissionProps{FirmName: pc.Tenant.Name, PartnerName: pc.Member.PartnerName, Balances: balanceRows(bs)}
+	base := "/p/" + pc.Tenant.Slug
+	d := view.PortalCommissionsProps{
+		PortalCommissionProps: view.PortalCommissionProps{FirmName: pc.Tenant.Name, PartnerName: pc.Member.PartnerName, Balances: balanceRows(bs)},
+		StatementsURL:         base + "/statements", TaxURL: base + "/tax"}
+	// Only the partner's own payouts (RLS keeps the others out as well).
+	ps = slices.DeleteFunc(ps, func(p ledger.Payout) bool { return p.PartnerID != pc.Member.PartnerID })
+	d.Payouts = payoutPartnerRows(ps, nil)
+	byPayout := map[uuid.UUID]ledger.Payout{}
+	for _, p := range ps {
+		byPayout[p.ID] = p
+	}
 	// Newest first: what a partner checks is the latest.
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]
@@ -73,7 +99,14 @@ func (s *Server) showPortalCommissions(w http.ResponseWriter, r *http.Request) {
 				row.Referral += " · " + *e.ClientCompany
 			}
 		}
-		d.Entries = append(d.Entries, row)
+		item := view.PortalCommissionItem{PortalCommissionRow: row}
+		if st, ok := sts[e.ID]; ok && e.Kind != ledger.KindPayout {
+			item.State = payoutEntryState(st, byPayout)
+			if st.Review == ledger.ReviewHeld && st.PayoutID == nil {
+				item.HoldNote = st.ReviewReason
+			}
+		}
+		d.Entries = append(d.Entries, item)
 	}
 	s.render(w, r, http.StatusOK, view.PortalCommissionPage(s.page(r, "Commissions", "commissions"), d))
 }

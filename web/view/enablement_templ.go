@@ -573,7 +573,7 @@ func LibraryItemPage(p Page, d LibraryItemProps) templ.Component {
 				var templ_7745c5c3_Var28 string
 				templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs(d.LinkURL)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `enablement.templ`, Line: 101, Col: 195}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `enablement.templ`, Line: 101, Col: 194}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 				if templ_7745c5c3_Err != nil {
