@@ -72,6 +72,8 @@ CREATE TABLE payouts (
     tenant_id    uuid NOT NULL,
     id           uuid NOT NULL DEFAULT gen_random_uuid(),
     batch_id     uuid NOT NULL,
+    -- The batch's number, repeated: the portal shows it and can't read batches.
+    batch_number integer NOT NULL CHECK (batch_number >= 1),
     partner_id   uuid NOT NULL,
     direction    text NOT NULL CHECK (direction IN ('we_pay', 'we_receive')),
     currency     text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),

@@ -83,7 +83,7 @@ CREATE TABLE client_surveys (
     partner_id    uuid NOT NULL,
     email         text CHECK (email = lower(email) AND length(email) <= 320),
     -- The link's secret is sent, its SHA-256 kept: /s/{tenant}/{token}.
-    token_hash    bytea UNIQUE,
+    token_hash    bytea,
     sent_at       timestamptz,
     score         smallint CHECK (score BETWEEN 1 AND 5),
     comment       text NOT NULL DEFAULT '' CHECK (length(comment) <= 5000),
@@ -93,6 +93,7 @@ CREATE TABLE client_surveys (
     created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, engagement_id),
+    UNIQUE (tenant_id, token_hash),
     FOREIGN KEY (tenant_id, engagement_id) REFERENCES engagements (tenant_id, id) ON DELETE CASCADE,
     CHECK ((score IS NULL) = (answered_at IS NULL) AND (score IS NULL) = (source IS NULL))
 );
@@ -183,6 +184,12 @@ $$;
 GRANT SELECT, INSERT, UPDATE, DELETE ON partner_reviews, review_attendees, review_actions TO allyway_app;
 GRANT SELECT, INSERT, UPDATE ON client_surveys, partner_surveys, program_inputs, alerts TO allyway_app;
 
+-- Reviews: what the partner sees of a held review in the portal
+-- (the firm's notes stay internal), and why a review was cancelled.
+ALTER TABLE partner_reviews
+    ADD COLUMN shared_summary text NOT NULL DEFAULT '' CHECK (length(shared_summary) <= 20000),
+    ADD COLUMN cancel_reason  text NOT NULL DEFAULT '' CHECK (length(cancel_reason) <= 1000);
+
 -- +goose Down
 DROP TABLE alerts;
 DROP TABLE program_inputs;
@@ -195,3 +202,4 @@ ALTER TABLE tenant_settings
     DROP COLUMN uneven_ratio_x10, DROP COLUMN uneven_min_referrals, DROP COLUMN silent_days,
     DROP COLUMN revenue_goal_min_bp, DROP COLUMN revenue_goal_max_bp, DROP COLUMN roi_goal_x10,
     DROP COLUMN scorecard_shared;
+-- (partner_reviews.shared_summary and cancel_reason go with the table.)

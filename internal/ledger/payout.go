@@ -148,8 +148,6 @@ type Batch struct {
 type Payout struct {
 	ID      uuid.UUID
 	BatchID uuid.UUID
-	// BatchNumber is 0 in the portal, which can't read batches (they span
-	// partners).
 	BatchNumber int32
 	PartnerID   uuid.UUID
 	PartnerName string
@@ -244,8 +242,10 @@ func CreateBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, run PayoutR
 			itemAmounts = append(itemAmounts, e.AmountCents)
 		}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO payouts (tenant_id, id, batch_id, partner_id, direction, currency, amount_cents)
-		SELECT $1, u.id, $2, u.partner_id, $3, $4, u.amount FROM unnest($5::uuid[], $6::uuid[], $7::bigint[]) AS u(id, partner_id, amount)`,
+	if _, err := tx.Exec(ctx, `INSERT INTO payouts (tenant_id, id, batch_id, batch_number, partner_id, direction, currency, amount_cents)
+		SELECT $1, u.id, $2, b.number, u.partner_id, $3, $4, u.amount
+		FROM unnest($5::uuid[], $6::uuid[], $7::bigint[]) AS u(id, partner_id, amount)
+		JOIN payout_batches b ON b.tenant_id = $1 AND b.id = $2`,
 		tenantID, batchID, string(run.Direction), run.Currency, pgUUIDs(payIDs), pgUUIDs(payPartners), payAmounts); err != nil {
 		return Batch{}, apperr.Internal(err)
 	}
@@ -360,12 +360,11 @@ func ListBatches(ctx context.Context, q db.Querier, tenantID uuid.UUID, limit in
 	return scanBatches(q.Query(ctx, batchSQL+` GROUP BY b.tenant_id, b.id ORDER BY b.number DESC LIMIT $2`, tenantID, limit))
 }
 
-const payoutSQL = `SELECT p.id, p.batch_id, coalesce(b.number, 0), p.partner_id, coalesce(pa.name, ''), p.direction, p.currency,
+const payoutSQL = `SELECT p.id, p.batch_id, p.batch_number, p.partner_id, coalesce(pa.name, ''), p.direction, p.currency,
 	p.amount_cents, p.status, p.paid_on, p.reference, p.created_at,
 	(SELECT count(*) FROM payout_items i WHERE i.tenant_id = p.tenant_id AND i.payout_id = p.id)
 FROM payouts p
 LEFT JOIN partners pa ON pa.tenant_id = p.tenant_id AND pa.id = p.partner_id
-LEFT JOIN payout_batches b ON b.tenant_id = p.tenant_id AND b.id = p.batch_id
 WHERE p.tenant_id = $1`
 
 func scanPayouts(rows pgx.Rows, err error) ([]Payout, error) {

@@ -636,8 +636,8 @@ func TestPayoutOfPaidEntriesRefused(t *testing.T) {
 			VALUES ($1, 99, 'we_pay', 'USD', '2025-12-31') RETURNING id`, w.m.id).Scan(&batch); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO payouts (tenant_id, batch_id, partner_id, direction, currency, amount_cents)
-			VALUES ($1, $2, $3, 'we_pay', 'USD', 200000) RETURNING id`, w.m.id, batch, p).Scan(&payout); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO payouts (tenant_id, batch_id, batch_number, partner_id, direction, currency, amount_cents)
+			VALUES ($1, $2, 99, $3, 'we_pay', 'USD', 200000) RETURNING id`, w.m.id, batch, p).Scan(&payout); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO payout_items (tenant_id, entry_id, payout_id, partner_id, amount_cents)
@@ -898,7 +898,7 @@ func TestPayoutIsolation(t *testing.T) {
 		require.Len(t, mine, 1)
 		require.Equal(t, int64(200_000), mine[0].AmountCents)
 		require.Equal(t, "Brightline Advisory", mine[0].PartnerName)
-		require.Zero(t, mine[0].BatchNumber)
+		require.Equal(t, int32(1), mine[0].BatchNumber, "the portal sees the batch's number")
 		require.Equal(t, 1, mine[0].Entries)
 		theirs, err := ledger.PartnerPayouts(ctx, tx, w.m.id, q)
 		require.NoError(t, err)
@@ -947,8 +947,8 @@ func TestReconcileFindsPayoutDiscrepancies(t *testing.T) {
 	exec(`UPDATE payouts SET amount_cents = amount_cents + 1 WHERE tenant_id = $1`, w.m.id)
 	// An open payout with no items, and a payout entry recording it.
 	var empty uuid.UUID
-	require.NoError(t, tx.QueryRow(ctx, `INSERT INTO payouts (tenant_id, batch_id, partner_id, direction, currency, amount_cents)
-		VALUES ($1, $2, $3, 'we_pay', 'USD', 5) RETURNING id`, w.m.id, b.ID, q).Scan(&empty))
+	require.NoError(t, tx.QueryRow(ctx, `INSERT INTO payouts (tenant_id, batch_id, batch_number, partner_id, direction, currency, amount_cents)
+		VALUES ($1, $2, $3, $4, 'we_pay', 'USD', 5) RETURNING id`, w.m.id, b.ID, b.Number, q).Scan(&empty))
 	exec(`INSERT INTO journal_entries (tenant_id, id, kind, partner_id, direction, amount_cents, currency, payout_id)
 		VALUES ($1, $2, 'payout', $3, 'we_pay', -5, 'USD', $4)`, w.m.id, uuid.New(), q, empty)
 	exec(`SET LOCAL session_replication_role = origin`)

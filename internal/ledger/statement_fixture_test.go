@@ -44,9 +44,9 @@ func (m *firm) stmtPaidPayout(partnerID uuid.UUID, paidOn string, entryIDs ...uu
 			paid_on, reference, paid_at)
 		VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM payout_batches WHERE tenant_id = $1), 'we_pay', 'USD', $2, 'paid',
 			$2, $3, $2::date + time '12:00') RETURNING id`, m.id, on, ref).Scan(&batch))
-	require.NoError(m.f.t, tx.QueryRow(ctx, `INSERT INTO payouts (tenant_id, batch_id, partner_id, direction, currency, amount_cents,
+	require.NoError(m.f.t, tx.QueryRow(ctx, `INSERT INTO payouts (tenant_id, batch_id, batch_number, partner_id, direction, currency, amount_cents,
 			status, paid_on, reference, created_at)
-		VALUES ($1, $2, $3, 'we_pay', 'USD', $4, 'paid', $5, $6, $5::date + time '09:00') RETURNING id`,
+		VALUES ($1, $2, (SELECT number FROM payout_batches b WHERE b.tenant_id = $1 AND b.id = $2), $3, 'we_pay', 'USD', $4, 'paid', $5, $6, $5::date + time '09:00') RETURNING id`,
 		m.id, batch, partnerID, total, on, ref).Scan(&payout))
 	_, err = tx.Exec(ctx, `INSERT INTO payout_items (tenant_id, entry_id, payout_id, partner_id, amount_cents)
 		SELECT tenant_id, id, $2, partner_id, amount_cents FROM journal_entries WHERE tenant_id = $1 AND id = ANY($3)`,

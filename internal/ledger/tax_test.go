@@ -249,8 +249,8 @@ func (m *firm) paidPayout(partnerID uuid.UUID, direction, currency string, cents
 		VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::date IS NULL THEN NULL ELSE 'BANK-1' END,
 			CASE WHEN $7::date IS NULL THEN NULL ELSE now() END) RETURNING id`,
 		m.id, n, direction, currency, date(paidOn), batchStatus, paid)
-	m.f.exec(`INSERT INTO payouts (tenant_id, batch_id, partner_id, direction, currency, amount_cents, status, paid_on, reference)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $8::date IS NULL THEN NULL ELSE 'BANK-1' END)`,
+	m.f.exec(`INSERT INTO payouts (tenant_id, batch_id, batch_number, partner_id, direction, currency, amount_cents, status, paid_on, reference)
+		VALUES ($1, $2, (SELECT number FROM payout_batches b WHERE b.tenant_id = $1 AND b.id = $2), $3, $4, $5, $6, $7, $8, CASE WHEN $8::date IS NULL THEN NULL ELSE 'BANK-1' END)`,
 		m.id, batch, partnerID, direction, currency, cents, status, paid)
 }
 

@@ -88,10 +88,19 @@ func TestCatalogTenantTables(t *testing.T) {
 			FROM pg_constraint c LEFT JOIN pg_class ft ON ft.oid = c.confrelid
 			WHERE c.conrelid = ('public.' || $1)::regclass AND c.contype IN ('f', 'u')`, table)
 		require.NoError(t, err)
-		for rows.Next() {
-			var name, kind, ref string
-			var hasTenant bool
-			require.NoError(t, rows.Scan(&name, &kind, &ref, &hasTenant))
+		// Read them all first: a failed assertion with the rows open would
+		// hold the connection the next query waits for.
+		type constraint struct {
+			name, kind, ref string
+			hasTenant       bool
+		}
+		cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (constraint, error) {
+			var c constraint
+			return c, row.Scan(&c.name, &c.kind, &c.ref, &c.hasTenant)
+		})
+		require.NoError(t, err)
+		for _, c := range cs {
+			name, kind, ref, hasTenant := c.name, c.kind, c.ref, c.hasTenant
 			if kind == "u" {
 				require.True(t, hasTenant, "%s.%s: unique constraints must include tenant_id", table, name)
 				continue
@@ -103,8 +112,6 @@ func TestCatalogTenantTables(t *testing.T) {
 				require.True(t, hasTenant, "%s.%s: a foreign key to tenant-owned %s must include tenant_id", table, name, ref)
 			}
 		}
-		require.NoError(t, rows.Err())
-		rows.Close()
 	}
 }
 
@@ -396,8 +403,8 @@ func seedPayoutTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, entry
 		{`INSERT INTO entry_reviews (tenant_id, entry_id, partner_id, status) VALUES ($1, $2, $3, 'approved')`, []any{tenantID, entryID, partnerID}, nil},
 		{`INSERT INTO payout_batches (tenant_id, number, direction, currency, up_to, status, paid_on, reference, paid_at)
 		  VALUES ($1, 1, 'we_pay', 'USD', '2026-06-30', 'paid', '2026-07-01', 'BANK-1', now()) RETURNING id`, []any{tenantID}, &batchID},
-		{`INSERT INTO payouts (tenant_id, batch_id, partner_id, direction, currency, amount_cents, status, paid_on, reference)
-		  VALUES ($1, $2, $3, 'we_pay', 'USD', 400000, 'paid', '2026-07-01', 'BANK-1') RETURNING id`, []any{tenantID, &batchID, partnerID}, &payoutID},
+		{`INSERT INTO payouts (tenant_id, batch_id, batch_number, partner_id, direction, currency, amount_cents, status, paid_on, reference)
+		  VALUES ($1, $2, 1, $3, 'we_pay', 'USD', 400000, 'paid', '2026-07-01', 'BANK-1') RETURNING id`, []any{tenantID, &batchID, partnerID}, &payoutID},
 		{`INSERT INTO payout_items (tenant_id, entry_id, payout_id, partner_id, amount_cents) VALUES ($1, $2, $3, $4, 400000)`,
 			[]any{tenantID, entryID, &payoutID, partnerID}, nil},
 		{`INSERT INTO journal_entries (tenant_id, kind, partner_id, direction, amount_cents, currency, payout_id)

@@ -44,8 +44,8 @@ func (h *harness) taxPayout(tenantID, partnerID uuid.UUID, cents int64, paidOn s
 		`SELECT coalesce(max(number), 0) + 1 FROM payout_batches WHERE tenant_id = $1`, tenantID).Scan(&n))
 	batch := h.commID(`INSERT INTO payout_batches (tenant_id, number, direction, currency, up_to, status, paid_on, reference, paid_at)
 		VALUES ($1, $2, 'we_pay', 'USD', $3, 'paid', $3, 'BANK-1', now()) RETURNING id`, tenantID, n, paidOn)
-	h.commExec(`INSERT INTO payouts (tenant_id, batch_id, partner_id, direction, currency, amount_cents, status, paid_on, reference)
-		VALUES ($1, $2, $3, 'we_pay', 'USD', $4, 'paid', $5, 'BANK-1')`, tenantID, batch, partnerID, cents, paidOn)
+	h.commExec(`INSERT INTO payouts (tenant_id, batch_id, batch_number, partner_id, direction, currency, amount_cents, status, paid_on, reference)
+		VALUES ($1, $2, (SELECT number FROM payout_batches b WHERE b.tenant_id = $1 AND b.id = $2), $3, 'we_pay', 'USD', $4, 'paid', $5, 'BANK-1')`, tenantID, batch, partnerID, cents, paidOn)
 }
 
 // taxDetailsRow stores a partner's tax details directly.
