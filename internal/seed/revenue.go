@@ -11,7 +11,7 @@ import (
 	"github.com/allyway/allyway/internal/ledger"
 )
 
-// seedRevenue records client payments on Northwind's earlier engagements
+// seedRevenue records client payments on Northwind's engagements
 // (a project is paid 40% after three weeks and the rest after eleven; a
 // retainer monthly) and one partial refund, each accrued through the ledger
 // as finance would, so the Commissions tabs, the portal and the API show
@@ -23,10 +23,14 @@ func seedRevenue(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, _, staff ma
 		today = ref
 	}
 	finance := staff["finance@northwind.example"]
-	rows, err := tx.Query(ctx, `SELECT e.id, e.kind, e.value_cents, e.started_on, r.number
-		FROM engagements e JOIN referrals r ON r.tenant_id = e.tenant_id AND r.id = e.referral_id
-		WHERE e.tenant_id = $1 AND e.started_on <= $2::date - 30
-		ORDER BY e.started_on, e.id LIMIT 40`, tenantID, today)
+	// The 20 earliest engagements (a history) and the 20 latest that have
+	// started a month ago (payments still falling due).
+	rows, err := tx.Query(ctx, `WITH g AS (SELECT e.id, e.kind, e.value_cents, e.started_on, r.number
+			FROM engagements e JOIN referrals r ON r.tenant_id = e.tenant_id AND r.id = e.referral_id
+			WHERE e.tenant_id = $1 AND e.started_on <= $2::date - 30)
+		SELECT * FROM ((SELECT * FROM g ORDER BY started_on, id LIMIT 20)
+			UNION (SELECT * FROM g ORDER BY started_on DESC, id LIMIT 20)) x
+		ORDER BY started_on, id`, tenantID, today)
 	if err != nil {
 		return err
 	}

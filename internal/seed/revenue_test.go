@@ -39,3 +39,34 @@ func TestDemoRevenue(t *testing.T) {
 	require.GreaterOrEqual(t, reversals, 1)
 	require.Empty(t, problems)
 }
+
+// TestDemoPayouts: the demo has paid and open payout batches, a held
+// commission, tax details and last quarter's statements, and still
+// reconciles.
+func TestDemoPayouts(t *testing.T) {
+	ctx := context.Background()
+	owner, _ := seededDemo(t)
+	var tenantID uuid.UUID
+	require.NoError(t, owner.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = 'northwind'`).Scan(&tenantID))
+	var paid, open, held, taxes, statements int
+	var problems []ledger.Discrepancy
+	require.NoError(t, db.New(owner).InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		if err = tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'paid'), count(*) FILTER (WHERE status = 'open')
+			FROM payout_batches WHERE tenant_id = $1`, tenantID).Scan(&paid, &open); err != nil {
+			return err
+		}
+		if err = tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM entry_reviews WHERE tenant_id = $1 AND status = 'held'),
+				(SELECT count(*) FROM partner_tax_details WHERE tenant_id = $1),
+				(SELECT count(*) FROM statements WHERE tenant_id = $1)`, tenantID).Scan(&held, &taxes, &statements); err != nil {
+			return err
+		}
+		problems, err = ledger.Reconcile(ctx, tx, tenantID)
+		return err
+	}))
+	require.GreaterOrEqual(t, paid, 1)
+	require.Equal(t, 1, open)
+	require.Equal(t, 1, held)
+	require.Equal(t, 2, taxes)
+	require.Positive(t, statements)
+	require.Empty(t, problems)
+}

@@ -163,6 +163,7 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 			seedEnablement,     // enablement.go: onboarding in progress, the content library
 			seedReferrals,      // referrals.go: two years of referrals both ways
 			seedRevenue,        // revenue.go: client payments, a credit note, their accruals
+			seedPayouts,        // payouts.go: review, paid and open payout batches, tax details, statements
 		} {
 			if err := seed(ctx, tx, id, partners, staff); err != nil {
 				return err
