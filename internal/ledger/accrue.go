@@ -173,29 +173,37 @@ const lockSQL = `SELECT e.id FROM revenue_events e
 	FOR UPDATE SKIP LOCKED`
 
 const detailSQL = `
-WITH tz AS (SELECT coalesce((SELECT time_zone FROM tenant_settings WHERE tenant_id = $1), 'UTC') AS zone)
+WITH tz AS (SELECT coalesce((SELECT time_zone FROM tenant_settings WHERE tenant_id = $1), 'UTC') AS zone),
+ev AS (SELECT * FROM revenue_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])),
+-- The facts of each referral (and credited partner) of the batch, looked up
+-- once per referral rather than once per payment: its first engagement and
+-- the agreement version in force.
+rf AS (SELECT x.referral_id, x.partner_id, r.direction, coalesce(r.closed_at, r.submitted_at) AS anchor,
+		f.id AS first_id, f.started_on AS first_started,
+		a.id AS agreement_id, a.rules, a.payment_trigger, a.payment_net_days
+	FROM (SELECT DISTINCT referral_id, partner_id FROM ev) x
+	JOIN referrals r ON r.tenant_id = $1 AND r.id = x.referral_id
+	CROSS JOIN LATERAL (SELECT f.id, f.started_on FROM engagements f
+		WHERE f.tenant_id = $1 AND f.referral_id = x.referral_id
+		ORDER BY f.started_on, f.created_at, f.id LIMIT 1) f
+	LEFT JOIN LATERAL (SELECT a.id, a.rules, a.payment_trigger, a.payment_net_days FROM agreements a, tz
+		WHERE a.tenant_id = $1 AND a.partner_id = x.partner_id
+		  AND (a.id = r.agreement_id
+		       OR (a.status IN ('active', 'superseded', 'expired', 'terminated')
+		           AND a.effective_from <= (r.submitted_at AT TIME ZONE tz.zone)::date
+		           AND (a.effective_to IS NULL OR a.effective_to >= (r.submitted_at AT TIME ZONE tz.zone)::date)))
+		ORDER BY a.id = r.agreement_id DESC, a.version DESC LIMIT 1) a ON true)
 SELECT e.id, e.engagement_id, e.referral_id, e.partner_id, e.amount_cents, e.currency, e.paid_on,
 	e.refund_of_id, o.paid_on,
-	g.started_on, g.ended_on, g.id = f.id, f.started_on,
+	g.started_on, g.ended_on, g.id = rf.first_id, rf.first_started,
 	coalesce(c.active, true) AND (g.ended_on IS NULL OR g.ended_on >= e.paid_on),
-	r.direction, coalesce(r.closed_at, r.submitted_at),
-	a.id, a.rules, a.payment_trigger, a.payment_net_days
-FROM revenue_events e
+	rf.direction, rf.anchor,
+	rf.agreement_id, rf.rules, rf.payment_trigger, rf.payment_net_days
+FROM ev e
+JOIN rf ON rf.referral_id = e.referral_id AND rf.partner_id = e.partner_id
 JOIN engagements g ON g.tenant_id = e.tenant_id AND g.id = e.engagement_id
-JOIN referrals r ON r.tenant_id = e.tenant_id AND r.id = e.referral_id
 LEFT JOIN clients c ON c.tenant_id = g.tenant_id AND c.id = g.client_id
 LEFT JOIN revenue_events o ON o.tenant_id = e.tenant_id AND o.id = e.refund_of_id
-CROSS JOIN LATERAL (SELECT f.id, f.started_on FROM engagements f
-	WHERE f.tenant_id = e.tenant_id AND f.referral_id = e.referral_id
-	ORDER BY f.started_on, f.created_at, f.id LIMIT 1) f
-LEFT JOIN LATERAL (SELECT a.id, a.rules, a.payment_trigger, a.payment_net_days FROM agreements a, tz
-	WHERE a.tenant_id = e.tenant_id AND a.partner_id = e.partner_id
-	  AND (a.id = r.agreement_id
-	       OR (a.status IN ('active', 'superseded', 'expired', 'terminated')
-	           AND a.effective_from <= (r.submitted_at AT TIME ZONE tz.zone)::date
-	           AND (a.effective_to IS NULL OR a.effective_to >= (r.submitted_at AT TIME ZONE tz.zone)::date)))
-	ORDER BY a.id = r.agreement_id DESC, a.version DESC LIMIT 1) a ON true
-WHERE e.tenant_id = $1 AND e.id = ANY($2::uuid[])
 ORDER BY e.paid_on, e.created_at, e.id`
 
 // ruleKey identifies what a rule has earned on a referral; payKey what it
