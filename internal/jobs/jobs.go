@@ -18,10 +18,12 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/allyway/allyway/internal/agreement"
+	"github.com/allyway/allyway/internal/alert"
 	"github.com/allyway/allyway/internal/enablement"
 	"github.com/allyway/allyway/internal/ledger"
 	"github.com/allyway/allyway/internal/notify"
 	"github.com/allyway/allyway/internal/referral"
+	"github.com/allyway/allyway/internal/survey"
 )
 
 // Deps is what the workers need.
@@ -47,6 +49,9 @@ func register(workers *river.Workers, d Deps) error {
 		river.AddWorkerSafely(workers, agreement.NewRenewalWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, ledger.NewAccrueWorker(d.Pool, d.Logger)),
 		river.AddWorkerSafely(workers, ledger.NewStatementWorker(d.Pool, d.BaseURL, d.Logger)),
+		river.AddWorkerSafely(workers, alert.NewScanWorker(d.Pool, d.Logger)),
+		river.AddWorkerSafely(workers, alert.NewDigestWorker(d.Pool, d.BaseURL, d.Logger)),
+		river.AddWorkerSafely(workers, survey.NewClientSurveyWorker(d.Pool, d.BaseURL, d.Logger)),
 		// river.AddWorkerSafely(workers, somepkg.NewSomethingWorker(...)),
 	)
 }
@@ -60,6 +65,9 @@ func periodicJobs() []*river.PeriodicJob {
 		referral.SLAPeriodicJob(),
 		agreement.RenewalPeriodicJob(),
 		ledger.StatementPeriodicJob(),
+		alert.ScanPeriodicJob(),   // daily 05:00 UTC, and at start
+		alert.DigestPeriodicJob(), // Mondays 07:00 UTC
+		survey.ClientSurveyPeriodicJob(),
 	}
 }
 

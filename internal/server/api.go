@@ -57,6 +57,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.apiEngagementRoutes(r) // api_referral.go: /engagements
 		s.apiLedgerRoutes(r)     // api_ledger.go: /revenue-events, /commission-entries
 		s.apiPayoutRoutes(r)     // api_payout.go: /payouts
+		s.apiAlertRoutes(r)      // api_alert.go: /alerts, /program-inputs/{quarter}
 	})
 }
 

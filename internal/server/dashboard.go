@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/allyway/allyway/internal/agreement"
+	"github.com/allyway/allyway/internal/alert"
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/referral"
@@ -20,6 +21,8 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	var st tenant.Stats
 	var expiring, lapsed []agreement.Agreement
 	var open, atRisk, conflicts map[string]int
+	var alerts []alert.Alert
+	var openAlerts int
 	today := s.now()
 	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
 		if st, err = tenant.DashboardStats(r.Context(), tx, sc.Tenant.ID); err != nil {
@@ -39,7 +42,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		if atRisk, err = referral.CountByStatus(r.Context(), tx, sc.Tenant.ID, referral.Filter{AtRisk: true}); err != nil {
 			return err
 		}
-		conflicts, err = referral.CountByStatus(r.Context(), tx, sc.Tenant.ID, referral.Filter{ConflictsOnly: true, Open: true})
+		if conflicts, err = referral.CountByStatus(r.Context(), tx, sc.Tenant.ID, referral.Filter{ConflictsOnly: true, Open: true}); err != nil {
+			return err
+		}
+		// The most pressing open alerts (alert.go).
+		alerts, openAlerts, err = alert.Top(r.Context(), tx, sc.Tenant.ID, dashboardAlertCount)
 		return err
 	})
 	if err != nil {
@@ -88,6 +95,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		props.ReferralsByStage = append(props.ReferralsByStage, view.Count{Label: referral.StatusLabel(k), Key: k, N: open[k]})
 	}
 	props.AwaitingResponse = open[referral.Submitted]
+	props.Alerts, props.OpenAlerts = dashboardAlerts(sc, alerts), openAlerts
 	props.AtRisk = sum(atRisk)
 	props.Conflicts = sum(conflicts)
 	for _, k := range partner.Statuses {

@@ -15,8 +15,12 @@ func (s *Server) portalHome(w http.ResponseWriter, r *http.Request) {
 	// The hot opportunity profile (portal_resource.go).
 	var hot *view.HotSummary
 	var refs view.PortalHomeReferrals // portal_referral.go
+	var prompt *view.SurveyPrompt     // portal_survey.go: the yearly survey
 	if err := s.inPortal(r, func(tx pgx.Tx, pc *portalCtx) (err error) {
 		if refs, err = s.portalHomeReferrals(r, tx, pc); err != nil {
+			return err
+		}
+		if prompt, err = s.portalSurveyPrompt(r, tx, pc); err != nil {
 			return err
 		}
 		hot, err = s.portalHot(r, tx, pc)
@@ -30,5 +34,6 @@ func (s *Server) portalHome(w http.ResponseWriter, r *http.Request) {
 		CanManageTeam: pc.Member.Role.Can(auth.ManagePortalTeam),
 		Hot:           hot,
 		Referrals:     refs,
+		Survey:        prompt,
 	}))
 }

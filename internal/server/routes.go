@@ -46,6 +46,8 @@ func (s *Server) routes() http.Handler {
 		r.Post("/signup", s.signup)
 		s.passwordRoutes(r)   // password.go: forgot / reset
 		s.invitationRoutes(r) // invitation.go: accept an invitation
+		// survey.go: the client satisfaction survey behind an emailed link (no login)
+		s.clientSurveyRoutes(r)
 
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
@@ -71,6 +73,9 @@ func (s *Server) routes() http.Handler {
 				s.portalCommissionRoutes(r) // portal_commission.go: commissions, review status, payouts
 				s.portalStatementRoutes(r)  // portal_statement.go: quarterly statements (HTML, PDF, CSV)
 				s.portalTaxRoutes(r)        // portal_tax.go: the partner's tax details
+				s.portalReviewRoutes(r)     // portal_review.go: the partner's reviews and its action items
+				// portal_survey.go: the yearly partner satisfaction survey
+				s.portalSurveyRoutes(r)
 			})
 		})
 	})
@@ -97,6 +102,9 @@ func (s *Server) staffRoutes(r chi.Router) {
 			s.partnerCommissionRoutes(r)    // commission.go: revenue, commission entries, balance
 			s.partnerStatementRoutes(r)     // statement.go: the partner's quarterly statements
 			s.partnerTaxRoutes(r)           // tax.go: the partner's tax details (masked)
+			s.partnerReviewRoutes(r)        // review.go: the partner's reviews, one review, its calendar file
+			// survey.go: client and partner satisfaction, recording a client's score
+			s.partnerSatisfactionRoutes(r)
 		})
 	})
 	s.recruitingRoutes(r) // recruiting.go: the recruiting board and the year's goal
@@ -104,11 +112,13 @@ func (s *Server) staffRoutes(r chi.Router) {
 	s.referralRoutes(r)   // referral.go: board, list, referral page, outbound, conflicts, at risk
 	s.agreementRoutes(r)  // agreement.go: every partner's agreement, renewals
 	s.enablementRoutes(r) // enablement.go: the enablement library and hot opportunity profiles
+	s.reviewRoutes(r)     // review.go: reviews overdue, due soon and scheduled
+	s.alertRoutes(r)      // alert.go: alerts (open, resolved, run the checks); program_input.go: program inputs
 	r.Route("/commissions", func(r chi.Router) {
-		s.commissionAreaRoutes(r)  // payout.go: review, payouts, owed to us
-		s.statementRoutes(r)       // statement.go: statements by quarter, generate
-		s.taxRoutes(r)             // tax.go: the yearly tax (1099) summary and export
-		s.revenueImportRoutes(r)   // revenue_import.go: client payments from CSV
+		s.commissionAreaRoutes(r) // payout.go: review, payouts, owed to us
+		s.statementRoutes(r)      // statement.go: statements by quarter, generate
+		s.taxRoutes(r)            // tax.go: the yearly tax (1099) summary and export
+		s.revenueImportRoutes(r)  // revenue_import.go: client payments from CSV
 	})
 	r.Route("/settings", func(r chi.Router) {
 		r.Use(s.requireCap(auth.ManageSettings))

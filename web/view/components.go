@@ -195,13 +195,16 @@ func staffMain(s *StaffNav) []navItem {
 	base := "/t/" + s.TenantSlug
 	return []navItem{
 		{"dashboard", "Dashboard", base},
+		{"alerts", "Alerts", base + "/alerts"},
 		{"referrals", "Referrals", base + "/referrals"},
 		{"partners", "Partners", base + "/partners"},
+		{"reviews", "Reviews", base + "/reviews"},
 		{"agreements", "Agreements", base + "/agreements"},
 		{"commissions", "Commissions", base + "/commissions"},
 		{"library", "Enablement", base + "/library"},
 		{"recruiting", "Recruiting", base + "/recruiting"},
 		{"services", "Services & gaps", base + "/services"},
+		{"program-inputs", "Program inputs", base + "/program/inputs"},
 	}
 }
 
@@ -233,6 +236,7 @@ func portalItems(p *PortalNav) []navItem {
 		{"referrals", "Referrals", base + "/referrals"},
 		{"agreement", "Agreement", base + "/agreement"},
 		{"commissions", "Commissions", base + "/commissions"},
+		{"reviews", "Reviews", base + "/reviews"},
 		{"resources", "Resources", base + "/resources"},
 		{"team", "Team", base + "/team"},
 	}

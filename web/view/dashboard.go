@@ -33,6 +33,10 @@ type DashboardProps struct {
 	AtRisk           int
 	Conflicts        int
 	ReferralsByStage []Count
+	// Alerts are the most pressing open alerts (alert.templ's card);
+	// OpenAlerts counts every open one.
+	Alerts     []AlertRow
+	OpenAlerts int
 }
 
 // DashAgreement is one agreement on the dashboard's renewals card.

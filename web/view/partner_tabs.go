@@ -29,6 +29,8 @@ var partnerTabs = []partnerTab{
 	{"onboarding", "Onboarding", "/onboarding"},
 	{"referrals", "Referrals", "/referrals"},
 	{"commissions", "Commissions", "/commissions"},
+	{"reviews", "Reviews", "/reviews"},
+	{"satisfaction", "Satisfaction", "/satisfaction"},
 }
 
 func (h PartnerHeaderProps) tabURL(t partnerTab) string {

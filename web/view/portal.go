@@ -11,4 +11,7 @@ type PortalHomeProps struct {
 	// Referrals: the partner's open referrals and latest updates, with
 	// the "Refer a client" button (portal_referral_home.templ).
 	Referrals PortalHomeReferrals
+	// Survey asks this year's partner satisfaction question (survey.templ);
+	// nil once answered.
+	Survey *SurveyPrompt
 }
