@@ -49,6 +49,7 @@ func register(workers *river.Workers, d Deps) error {
 		river.AddWorkerSafely(workers, agreement.NewRenewalWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, ledger.NewAccrueWorker(d.Pool, d.Logger)),
 		river.AddWorkerSafely(workers, ledger.NewStatementWorker(d.Pool, d.BaseURL, d.Logger)),
+		river.AddWorkerSafely(workers, ledger.NewAccruePeriodicWorker(d.Pool, d.Logger)),
 		river.AddWorkerSafely(workers, alert.NewScanWorker(d.Pool, d.Logger)),
 		river.AddWorkerSafely(workers, alert.NewDigestWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, survey.NewClientSurveyWorker(d.Pool, d.BaseURL, d.Logger)),
@@ -65,6 +66,7 @@ func periodicJobs() []*river.PeriodicJob {
 		referral.SLAPeriodicJob(),
 		agreement.RenewalPeriodicJob(),
 		ledger.StatementPeriodicJob(),
+		ledger.AccruePeriodicJob(),
 		alert.ScanPeriodicJob(),   // daily 05:00 UTC, and at start
 		alert.DigestPeriodicJob(), // Mondays 07:00 UTC
 		survey.ClientSurveyPeriodicJob(),

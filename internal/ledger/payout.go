@@ -146,8 +146,8 @@ type Batch struct {
 
 // Payout is one partner's part of a batch (the API's payout).
 type Payout struct {
-	ID      uuid.UUID
-	BatchID uuid.UUID
+	ID          uuid.UUID
+	BatchID     uuid.UUID
 	BatchNumber int32
 	PartnerID   uuid.UUID
 	PartnerName string

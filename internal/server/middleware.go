@@ -49,7 +49,8 @@ const (
 
 // uploadPaths are the path suffixes that take file uploads (a 5 MB CSV plus
 // the form around it; a 5 MiB library attachment).
-var uploadPaths = []string{"/partners/import/preview", "/partners/import/confirm", "/attachments"}
+var uploadPaths = []string{"/partners/import/preview", "/partners/import/confirm", "/commissions/import/preview",
+	"/commissions/import/confirm", "/attachments"}
 
 func bodyLimit(path string) int64 {
 	for _, p := range uploadPaths {

@@ -20,6 +20,7 @@ import (
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/commission"
+	"github.com/allyway/allyway/internal/ledger"
 	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/policy"
 	"github.com/allyway/allyway/internal/referral"
@@ -494,6 +495,7 @@ func (s *Server) renderPortalReferral(w http.ResponseWriter, r *http.Request, st
 		st     referral.Settings
 	)
 	var expected string
+	var why map[uuid.UUID]string // why the won referral has earned nothing yet
 	err := s.inPortal(r, func(tx pgx.Tx, pc *portalCtx) (err error) {
 		if ref, err = portalReferralGet(r, tx, pc); err != nil {
 			return err
@@ -510,7 +512,12 @@ func (s *Server) renderPortalReferral(w http.ResponseWriter, r *http.Request, st
 		if engs, err = referral.ListEngagements(ctx, tx, pc.Tenant.ID, &ref.ID, nil, 20, time.Time{}, uuid.Nil); err != nil {
 			return err
 		}
-		expected, err = s.portalExpectedCommission(r, tx, pc, ref, engs)
+		if expected, err = s.portalExpectedCommission(r, tx, pc, ref, engs); err != nil {
+			return err
+		}
+		if ref.Direction == "inbound" {
+			why, err = ledger.WhyNothingEarned(ctx, tx, pc.Tenant.ID, []uuid.UUID{ref.ID})
+		}
 		return err
 	})
 	if err != nil {
@@ -520,6 +527,7 @@ func (s *Server) renderPortalReferral(w http.ResponseWriter, r *http.Request, st
 	pc := portalFrom(ctx)
 	d := portalReferralProps(pc, ref, events, engs, st, s.now())
 	d.Commission = expected
+	d.NothingEarned = why[ref.ID]
 	if edit != nil {
 		edit(&d)
 	}

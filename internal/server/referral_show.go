@@ -14,6 +14,7 @@ import (
 
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/auth"
+	"github.com/allyway/allyway/internal/ledger"
 	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/policy"
 	"github.com/allyway/allyway/internal/referral"
@@ -314,6 +315,12 @@ func (s *Server) referralProps(ctx context.Context, tx pgx.Tx, sc *staffCtx, ref
 			d.Engagements = append(d.Engagements, view.ReferralEngagementRow{Kind: orText(engagementKindLabels[e.Kind], e.Kind),
 				Name: e.Name, Value: moneyText(e.ValueCents, e.Currency), Started: e.StartedOn.Format("2 Jan 2006"), Scope: e.Scope})
 		}
+		why, err := ledger.WhyNothingEarned(ctx, tx, tid, []uuid.UUID{ref.ID})
+		if err != nil {
+			return d, err
+		}
+		d.NothingEarned = why[ref.ID]
+		d.NoAgreement = strings.HasPrefix(d.NothingEarned, ledger.WhyNoAgreementPrefix)
 	}
 
 	events, err := referral.Timeline(ctx, tx, tid, ref.ID)

@@ -138,6 +138,10 @@ type PortalReferralProps struct {
 	Fit         string // good | poor | ""
 	FitNote     string
 
+	// NothingEarned says why the won referral has earned nothing yet
+	// (ledger.WhyNothingEarned), "" once it has.
+	NothingEarned string
+
 	// Outbound: the partner's answer.
 	Accepted      string // when they accepted
 	Declined      string // when they declined

@@ -375,6 +375,12 @@ type ReferralShowProps struct {
 	Timeline          []ReferralEventRow
 	Intro             *ReferralIntro
 	Handoff           *ReferralHandoff
+
+	// NothingEarned says why the won referral has earned nothing yet
+	// (ledger.WhyNothingEarned), "" once it has; NoAgreement when the
+	// reason is that no agreement was in force.
+	NothingEarned string
+	NoAgreement   bool
 }
 
 // ReferralQuestionRow is a checklist question on the new referral form.
