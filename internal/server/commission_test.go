@@ -219,6 +219,8 @@ func TestPortalCommissions(t *testing.T) {
 	h.commExec(`UPDATE partners SET status = 'active' WHERE id = $1`, other.ID)
 	h.commAgreement(w.f.ID, other.ID)
 	oEng, _, _ := h.commEngagement(w.f.ID, other.ID, "Secret Client")
+	// A won referral of the partner whose client hasn't paid yet.
+	_, _, unpaidNo := h.commEngagement(w.f.ID, w.p, "Birch Clinic")
 	c := h.loggedIn(w.finance)
 	resp, body := h.post(c, w.base+"/payments", w.payForm("20,000", w.day(-40), "INV-1", false))
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
@@ -248,6 +250,8 @@ func TestPortalCommissions(t *testing.T) {
 	require.Equal(t, "due", squash(doc.Find(".commission-list > li").Eq(1).Find(".badge").Text()), "the older one is due")
 	require.Equal(t, "accrued", squash(doc.Find(".commission-list > li").Eq(0).Find(".badge").Text()))
 	require.NotContains(t, body, "Secret Client")
+	require.Equal(t, referralRef(unpaidNo)+" · Birch ClinicThe client hasn't paid yet.", squash(doc.Find("#nothing-yet li").Text()),
+		"a won referral that earns nothing says why")
 	require.NotContains(t, body, "15,540.00")
 	require.NotContains(t, body, "77,700")
 }

@@ -31,7 +31,29 @@ func (s *Server) showPortalCommissions(w http.ResponseWriter, r *http.Request) {
 	var bs []ledger.Balance
 	var sts map[uuid.UUID]ledger.EntryState
 	var ps []ledger.Payout
+	var won []wonReferral
+	var why map[uuid.UUID]string
 	err := s.inPortal(r, func(tx pgx.Tx, pc *portalCtx) (err error) {
+		// The partner's won referrals that have earned nothing yet, and why.
+		rows, err := tx.Query(ctx, `SELECT id, number, client_company FROM referrals
+			WHERE tenant_id = $1 AND coalesce(credited_partner_id, partner_id) = $2 AND status = 'won' AND direction = 'inbound'
+			ORDER BY closed_at DESC LIMIT 500`, pc.Tenant.ID, pc.Member.PartnerID)
+		if err != nil {
+			return err
+		}
+		if won, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (wonReferral, error) {
+			var w wonReferral
+			return w, row.Scan(&w.id, &w.number, &w.client)
+		}); err != nil {
+			return err
+		}
+		wonIDs := make([]uuid.UUID, len(won))
+		for i, w := range won {
+			wonIDs[i] = w.id
+		}
+		if why, err = ledger.WhyNothingEarned(ctx, tx, pc.Tenant.ID, wonIDs); err != nil {
+			return err
+		}
 		if es, err = ledger.PartnerEntryDetails(ctx, tx, pc.Tenant.ID, pc.Member.PartnerID); err != nil {
 			return err
 		}
@@ -58,6 +80,12 @@ func (s *Server) showPortalCommissions(w http.ResponseWriter, r *http.Request) {
 	d := view.PortalCommissionsProps{
 		PortalCommissionProps: view.PortalCommissionProps{FirmName: pc.Tenant.Name, PartnerName: pc.Member.PartnerName, Balances: balanceRows(bs)},
 		StatementsURL:         base + "/statements", TaxURL: base + "/tax"}
+	for _, w := range won {
+		if reason, ok := why[w.id]; ok {
+			d.NothingYet = append(d.NothingYet, view.NothingEarnedRow{Referral: referralRef(w.number), Client: w.client,
+				Why: reason, URL: base + "/referrals/" + w.id.String()})
+		}
+	}
 	// Only the partner's own payouts (RLS keeps the others out as well).
 	ps = slices.DeleteFunc(ps, func(p ledger.Payout) bool { return p.PartnerID != pc.Member.PartnerID })
 	d.Payouts = payoutPartnerRows(ps, nil)
@@ -126,4 +154,11 @@ func portalEntryKind(kind string, dir commission.Direction) string {
 		k += " (you owe this)"
 	}
 	return k
+}
+
+// wonReferral is a won referral listed on the portal's commissions page.
+type wonReferral struct {
+	id     uuid.UUID
+	number int64
+	client string
 }
