@@ -24,7 +24,17 @@ FUZZTIME ?= 30s
 BENCHTIME ?= 3s
 run_flag = $(if $(RUN),-run '$(RUN)')
 
-.PHONY: help run test e2e bench fuzz generate check-generated lint build db-reset clean
+# The HTTP bench (make bench-http; cmd/benchload): the data set's size, the
+# comparison size, the constant rate, how long each measurement lasts,
+# connections of the max-throughput loop, pages (comma-separated names).
+BENCH_REFERRALS ?= 1000000
+BENCH_COMPARE ?= 100000
+BENCH_RATE ?= 300
+BENCH_DURATION ?= 10s
+BENCH_WORKERS ?= 8
+BENCH_PAGES ?=
+
+.PHONY: help run test e2e bench bench-http fuzz generate check-generated lint build db-reset clean
 
 help: ## Show this list of targets
 	@echo "Usage: make TARGET   (e.g. make run, make test)"
@@ -33,6 +43,8 @@ help: ## Show this list of targets
 	@echo
 	@echo "Variables: PKG=./internal/server/ RUN=TestName (test, bench), TEST_TIMEOUT=$(TEST_TIMEOUT), FUZZTIME=$(FUZZTIME), BENCHTIME=$(BENCHTIME)."
 	@echo "TEST_DATABASE_URL=postgres://… runs the tests on that server instead of a throwaway one."
+	@echo "bench-http: BENCH_REFERRALS=$(BENCH_REFERRALS) BENCH_COMPARE=$(BENCH_COMPARE) (0: measure one size) BENCH_RATE=$(BENCH_RATE) (req/s)"
+	@echo "  BENCH_DURATION=$(BENCH_DURATION) (each measurement) BENCH_WORKERS=$(BENCH_WORKERS) BENCH_PAGES=ceiling,dashboard,… (default all)."
 
 run: ## Run the app with the demo firms at http://localhost:8080 (own PostgreSQL under .data)
 	$(GO) run ./cmd/allyway dev
@@ -48,8 +60,14 @@ e2e: ## Run only the browser tests (e2e/, needs Chromium)
 		echo "e2e: there is no e2e/ package yet; nothing to run"; \
 	fi
 
-bench: ## Run the benchmarks (no tests) on a throwaway PostgreSQL
+bench: ## Go benchmarks (throwaway PostgreSQL), then bench-http; PKG= or RUN= runs only those Go benchmarks
 	$(WITH_PG) $(GO) test -run='^$$' -bench='$(or $(RUN),.)' -benchtime=$(BENCHTIME) -benchmem $(PKG)
+	@if [ -z "$(RUN)" ] && [ "$(PKG)" = "./..." ]; then $(MAKE) bench-http; fi
+
+bench-http: ## Pages under HTTP load (vegeta) on the scale data set, as ratios of the ceiling page (BENCH_* variables)
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/allyway ./cmd/allyway
+	$(GO) run ./cmd/benchload -app bin/allyway -referrals $(BENCH_REFERRALS) -compare $(BENCH_COMPARE) \
+		-rate $(BENCH_RATE) -duration $(BENCH_DURATION) -workers $(BENCH_WORKERS) $(if $(BENCH_PAGES),-pages '$(BENCH_PAGES)')
 
 fuzz: ## Run each Fuzz* target for FUZZTIME (30s) each
 	FUZZTIME=$(FUZZTIME) $(WITH_PG) scripts/fuzz.sh $(PKG)

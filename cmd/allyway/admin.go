@@ -43,6 +43,9 @@ func (e *env) appDB(ctx context.Context) (*db.DB, func(), error) {
 }
 
 func (e *env) seed(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "scale" {
+		return e.seedScale(ctx, args[1:]) // seed_scale.go
+	}
 	if len(args) != 1 || args[0] != "demo" {
 		return fmt.Errorf("usage: allyway seed demo")
 	}

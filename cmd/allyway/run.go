@@ -21,6 +21,8 @@ Usage:
                                      DATABASE_URL is set, migrate, seed the demo once, serve
   allyway migrate up|down|status     apply, roll back (all) or list migrations
   allyway seed demo                  add the demo firms (safe to repeat)
+  allyway seed scale [-firms 200 -partners 100 -referrals 1000000 -years 3]
+                                     the large data set for make bench, in its own database
   allyway tenant create --slug S --name N --owner-email E [--owner-name N] [--password P]
   allyway user create --email E --name N [--password P]
   allyway user disable|enable --email E   stop (or restore) a person's sign-in; disabling ends their sessions

@@ -43,6 +43,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        string
 	LogFormat       string // "text" or "json"
+	// BenchRoutes mounts the bench-only pages (the ceiling page that
+	// `make bench` measures every page against): ALLYWAY_BENCH_ROUTES=1.
+	BenchRoutes bool
 }
 
 // Load reads the configuration from getenv. Missing settings get development
@@ -83,6 +86,13 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("DEV %q: want true or false", v))
 		}
 		c.Dev = b
+	}
+	if v := getenv("ALLYWAY_BENCH_ROUTES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ALLYWAY_BENCH_ROUTES %q: want true or false", v))
+		}
+		c.BenchRoutes = b
 	}
 	if v := getenv("HASH_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -113,6 +113,7 @@ func (s *Server) staffRoutes(r chi.Router) {
 	s.agreementRoutes(r)  // agreement.go: every partner's agreement, renewals
 	s.enablementRoutes(r) // enablement.go: the enablement library and hot opportunity profiles
 	s.reviewRoutes(r)     // review.go: reviews overdue, due soon and scheduled
+	s.benchRoutes(r)      // bench_ceiling.go: the ceiling page, only with ALLYWAY_BENCH_ROUTES=1
 	s.alertRoutes(r)      // alert.go: alerts (open, resolved, run the checks); program_input.go: program inputs
 	r.Route("/commissions", func(r chi.Router) {
 		s.commissionAreaRoutes(r) // payout.go: review, payouts, owed to us

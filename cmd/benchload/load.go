@@ -1,0 +1,442 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// page is one page measured; {slug} and {partner} in its path are the
+// largest firm's slug and its busiest partner's id.
+type page struct {
+	name, path string
+	// pending marks a page another issue is building: it is measured once
+	// it answers 200 and reported as not there yet until then.
+	pending bool
+}
+
+// pages are measured in this order, the ceiling page first (the others'
+// throughput is reported as a ratio of its). To measure another page, add
+// a line here or pass -page name=/t/{slug}/path.
+var pages = []page{
+	{name: "ceiling", path: "/t/{slug}/bench/ceiling"},
+	{name: "dashboard", path: "/t/{slug}"},
+	{name: "partners", path: "/t/{slug}/partners"},
+	{name: "partner", path: "/t/{slug}/partners/{partner}"},
+	{name: "referrals", path: "/t/{slug}/referrals"},
+	{name: "scorecard", path: "/t/{slug}/partners/{partner}/scorecard", pending: true}, // issue 7
+	{name: "program", path: "/t/{slug}/program", pending: true},                        // issue 7
+}
+
+// phase is one measurement of one page.
+type phase struct {
+	Requests   int            `json:"requests"`
+	OK         int            `json:"ok"` // 200 answers
+	Errors     map[string]int `json:"errors,omitempty"`
+	Seconds    float64        `json:"seconds"`
+	Throughput float64        `json:"throughput"` // 200 answers per second
+	P50, P99   float64        // milliseconds
+	Max        float64
+	// CPU milliseconds per request: the app, PostgreSQL (the cluster's
+	// processes), this load generator, and everything else on the machine.
+	AppCPU, PGCPU, LoadCPU, OtherCPU float64
+	RSSMB, HWMMB                     float64 // the app's peak VmRSS sampled, and VmHWM
+}
+
+type pageResult struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	Status string `json:"status,omitempty"` // why it was not measured
+	Bytes  int    `json:"bytes"`
+	Max    phase  `json:"max"`  // closed loop, as fast as it answers
+	Rate   phase  `json:"rate"` // constant rate
+	// RateSkipped says why the constant rate was not run.
+	RateSkipped string  `json:"rate_skipped,omitempty"`
+	Ratio       float64 `json:"ratio_to_ceiling"`
+}
+
+type runResult struct {
+	DataSet          dataSet      `json:"data_set"`
+	Partner          string       `json:"partner_id"`
+	PartnerReferrals int          `json:"partner_referrals"`
+	LoadBefore       string       `json:"load_before"`
+	LoadAfter        string       `json:"load_after"`
+	AppErrors        int          `json:"app_error_lines"`
+	Pages            []pageResult `json:"pages"`
+}
+
+type report struct {
+	Started    time.Time   `json:"started"`
+	CPUs       int         `json:"cpus"`
+	PostgreSQL string      `json:"postgresql"`
+	Firms      int         `json:"firms"`
+	Partners   int         `json:"partners"`
+	Years      int         `json:"years"`
+	Rate       int         `json:"rate"`
+	Workers    int         `json:"workers"`
+	Duration   string      `json:"duration"`
+	LogLevel   string      `json:"log_level"`
+	Runs       []runResult `json:"runs"`
+}
+
+// measure starts the app on the data set and measures every page.
+func measure(ctx context.Context, o options, srv *server, ds dataSet, stdout io.Writer) (runResult, error) {
+	res := runResult{DataSet: ds, LoadBefore: loadAvg()}
+	var err error
+	if res.Partner, res.PartnerReferrals, err = busiestPartner(ctx, ds); err != nil {
+		return res, err
+	}
+	a, err := startApp(ctx, o, ds)
+	if err != nil {
+		return res, err
+	}
+	defer a.stop()
+	cookies, err := a.sessions(o.sessions, ds)
+	if err != nil {
+		return res, err
+	}
+	fmt.Fprintf(stdout, "app pid %d at %s; signed in %d times as %s; load average %s\n",
+		a.pid(), a.base, len(cookies), ds.Largest.AdminEmail, res.LoadBefore)
+	list := append(slices.Clone(pages), o.extra...)
+	var only map[string]bool
+	if o.only != "" {
+		only = map[string]bool{}
+		for _, n := range strings.Split(o.only, ",") {
+			only[strings.TrimSpace(n)] = true
+		}
+		only["ceiling"] = true // the ratio needs it
+	}
+	var ceiling float64
+	for _, p := range list {
+		if only != nil && !only[p.name] {
+			continue
+		}
+		path := strings.NewReplacer("{slug}", ds.Largest.Slug, "{partner}", res.Partner).Replace(p.path)
+		pr := pageResult{Name: p.name, Path: path}
+		code, size, err := probe(a.base+path, cookies[0])
+		switch {
+		case err != nil:
+			return res, err
+		case code == http.StatusNotFound && p.pending:
+			pr.Status = "not built yet (404)"
+		case code != http.StatusOK:
+			pr.Status = fmt.Sprintf("HTTP %d", code)
+		}
+		if pr.Status != "" {
+			fmt.Fprintf(stdout, "  %-10s %s: %s\n", p.name, path, pr.Status)
+			res.Pages = append(res.Pages, pr)
+			continue
+		}
+		pr.Bytes = size
+		tr := targeter(a.base+path, cookies)
+		if _, err := attack(ctx, tr, 0, o.workers, o.warmup, a.pid(), 0); err != nil {
+			return res, err
+		}
+		if pr.Max, err = attack(ctx, tr, 0, o.workers, o.duration, a.pid(), srv.postmasterPID()); err != nil {
+			return res, err
+		}
+		// A page that can't answer the constant rate at all would only
+		// queue requests up (and time them out) at that rate: it has
+		// failed the target already, and the backlog would spoil the next
+		// page's figures.
+		if pr.Max.Throughput >= float64(o.rate) {
+			if pr.Rate, err = attack(ctx, tr, o.rate, o.workers, o.duration, a.pid(), srv.postmasterPID()); err != nil {
+				return res, err
+			}
+		} else {
+			pr.RateSkipped = fmt.Sprintf("not run: max %.0f < %d req/s", pr.Max.Throughput, o.rate)
+		}
+		if p.name == "ceiling" {
+			ceiling = pr.Max.Throughput
+		}
+		if ceiling > 0 {
+			pr.Ratio = pr.Max.Throughput / ceiling
+		}
+		at := fmt.Sprintf("p50 %.1f ms p99 %.1f ms at %d req/s", pr.Rate.P50, pr.Rate.P99, o.rate)
+		if pr.RateSkipped != "" {
+			at = fmt.Sprintf("%d req/s %s", o.rate, pr.RateSkipped)
+		}
+		fmt.Fprintf(stdout, "  %-10s %6.0f req/s (×%.2f ceiling), %s, RSS %.0f MB\n",
+			p.name, pr.Max.Throughput, pr.Ratio, at, max(pr.Max.RSSMB, pr.Rate.RSSMB))
+		res.Pages = append(res.Pages, pr)
+	}
+	res.LoadAfter = loadAvg()
+	a.mu.Lock()
+	res.AppErrors = a.errN
+	a.mu.Unlock()
+	if errs := a.errors(); len(errs) > 0 {
+		fmt.Fprintf(stdout, "the app logged %d error lines, e.g.:\n  %s\n", res.AppErrors, strings.Join(errs, "\n  "))
+	}
+	return res, nil
+}
+
+// probe fetches the page once: its status and size.
+func probe(u, cookie string) (int, int, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Cookie", cookie)
+	c := &http.Client{Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, len(b), err
+}
+
+// targeter hands out GETs of u, the sessions taking turns.
+func targeter(u string, cookies []string) vegeta.Targeter {
+	headers := make([]http.Header, len(cookies))
+	for i, c := range cookies {
+		headers[i] = http.Header{"Cookie": {c}}
+	}
+	var n atomic.Uint64
+	return func(t *vegeta.Target) error {
+		i := n.Add(1)
+		*t = vegeta.Target{Method: http.MethodGet, URL: u, Header: headers[i%uint64(len(headers))]}
+		return nil
+	}
+}
+
+// attack loads the page for d: rate 0 is a closed loop of workers
+// connections (each sends its next request when the last is answered),
+// otherwise a constant rate (an open loop: vegeta adds workers when all
+// are busy). pgRoot, when set, is the postmaster whose processes' CPU
+// time is PostgreSQL's.
+func attack(ctx context.Context, tr vegeta.Targeter, rate, workers int, d time.Duration, appPID, pgRoot int) (phase, error) {
+	opts := []func(*vegeta.Attacker){vegeta.KeepAlive(true), vegeta.MaxBody(0), vegeta.Timeout(30 * time.Second),
+		vegeta.Redirects(vegeta.NoFollow)}
+	if rate == 0 {
+		opts = append(opts, vegeta.Workers(uint64(workers)), vegeta.MaxWorkers(uint64(workers)), vegeta.Connections(workers))
+	}
+	atk := vegeta.NewAttacker(opts...)
+	pacer := vegeta.ConstantPacer{Freq: rate, Per: time.Second}
+
+	self := strconv.Itoa(os.Getpid())
+	app := strconv.Itoa(appPID)
+	appBefore, _, _ := cpuTime(app)
+	selfBefore, _, _ := cpuTime(self)
+	pgBefore := treeCPU(pgRoot)
+	busyBefore := machineBusy()
+	var rssMax int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if rss, _ := memKB(appPID); rss > rssMax {
+				rssMax = rss
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+
+	start := time.Now()
+	var lat []time.Duration
+	ph := phase{Errors: map[string]int{}}
+	results := atk.Attack(tr, pacer, d, "")
+	for r := range results {
+		if ctx.Err() != nil {
+			atk.Stop()
+		}
+		ph.Requests++
+		lat = append(lat, r.Latency)
+		switch {
+		case r.Code == http.StatusOK:
+			ph.OK++
+		case r.Error != "" && r.Code == 0:
+			ph.Errors[r.Error]++
+		default:
+			ph.Errors["HTTP "+strconv.Itoa(int(r.Code))]++
+		}
+	}
+	elapsed := time.Since(start)
+	close(stop)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return ph, err
+	}
+	appAfter, _, _ := cpuTime(app)
+	selfAfter, _, _ := cpuTime(self)
+	pg := treeDelta(pgBefore, treeCPU(pgRoot))
+	busy := machineBusy() - busyBefore
+	_, hwm := memKB(appPID)
+
+	ph.Seconds = elapsed.Seconds()
+	ph.Throughput = float64(ph.OK) / elapsed.Seconds()
+	slices.Sort(lat)
+	ph.P50, ph.P99, ph.Max = ms(quantile(lat, 0.50)), ms(quantile(lat, 0.99)), ms(quantile(lat, 1))
+	n := float64(max(ph.Requests, 1))
+	appCPU, loadCPU := appAfter-appBefore, selfAfter-selfBefore
+	ph.AppCPU, ph.PGCPU, ph.LoadCPU = ms(appCPU)/n, ms(pg)/n, ms(loadCPU)/n
+	ph.OtherCPU = max(0, ms(busy-appCPU-pg-loadCPU)/n)
+	ph.RSSMB, ph.HWMMB = float64(rssMax)/1024, float64(hwm)/1024
+	if len(ph.Errors) == 0 {
+		ph.Errors = nil
+	}
+	return ph, nil
+}
+
+// quantile is the nearest-rank q-quantile of sorted xs.
+func quantile(xs []time.Duration, q float64) time.Duration {
+	if len(xs) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(xs))+0.999999) - 1
+	return xs[min(max(i, 0), len(xs)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Reports ------------------------------------------------------------------
+
+func printRun(w io.Writer, rep report, run runResult) {
+	ds := run.DataSet
+	fmt.Fprintf(w, "\n== %s referrals (%d firms × %d partners, %d years; %s): measured on %s with %s referrals\n",
+		thousands(ds.Referrals), rep.Firms, rep.Partners, rep.Years, seededNote(ds), ds.Largest.Slug, thousands(ds.Largest.Referrals))
+	fmt.Fprintf(w, "   partner page: its busiest partner (%s referrals); %d CPUs, load average %s before, %s after; app LOG_LEVEL=%s\n",
+		thousands(run.PartnerReferrals), rep.CPUs, run.LoadBefore, run.LoadAfter, rep.LogLevel)
+	fmt.Fprintf(w, "   %s\n", rep.PostgreSQL)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "\t\t|\tclosed loop\t\t\t\t|\tconstant rate\t\t\t\t|\tCPU ms per request\t\t\t\t|\tapp memory\t\t\n")
+	fmt.Fprintf(tw, "page\tKB\t|\treq/s\t×ceiling\tp50 ms\tp99 ms\t|\t%d/s p50 ms\tp99 ms\tmax ms\terrors\t|\tapp\tpostgres\tload gen\tother\t|\tRSS MB\tHWM MB\t\n", rep.Rate)
+	for _, p := range run.Pages {
+		if p.Status != "" {
+			fmt.Fprintf(tw, "%s\t\t|\t%s\t\t\t\t|\t\t\t\t\t|\t\t\t\t\t|\t\t\t\n", p.Name, p.Status)
+			continue
+		}
+		rate := fmt.Sprintf("%.1f\t%.1f\t%.1f\t%d", p.Rate.P50, p.Rate.P99, p.Rate.Max, p.Rate.Requests-p.Rate.OK)
+		if p.RateSkipped != "" {
+			rate = "—\t—\t—\t—"
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t|\t%.0f\t%.2f\t%.1f\t%.1f\t|\t%s\t|\t%.2f\t%.2f\t%.2f\t%.2f\t|\t%.0f\t%.0f\t\n",
+			p.Name, float64(p.Bytes)/1024, p.Max.Throughput, p.Ratio, p.Max.P50, p.Max.P99, rate,
+			p.Max.AppCPU, p.Max.PGCPU, p.Max.LoadCPU, p.Max.OtherCPU, max(p.Max.RSSMB, p.Rate.RSSMB), max(p.Max.HWMMB, p.Rate.HWMMB))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "   closed loop: %d connections, each sending its next request when answered; constant rate: %d req/s (vegeta's\n"+
+		"   constant pacer), not run when the closed loop stayed below it; errors: answers other than 200 in both. CPU split\n"+
+		"   measured in the closed loop: the app, PostgreSQL's processes, this load generator, and the rest of the machine\n"+
+		"   (other processes: noise). Memory: the app's VmRSS sampled every 100 ms under load, VmHWM its peak. Each phase %s.\n",
+		rep.Workers, rep.Rate, rep.Duration)
+	for _, p := range run.Pages {
+		if p.RateSkipped != "" {
+			fmt.Fprintf(w, "   %s: constant rate %s\n", p.Name, p.RateSkipped)
+		}
+		for _, ph := range []phase{p.Max, p.Rate} {
+			for e, n := range ph.Errors {
+				fmt.Fprintf(w, "   %s: %d × %s\n", p.Name, n, e)
+			}
+		}
+	}
+}
+
+func seededNote(ds dataSet) string {
+	if ds.Seeded {
+		return "seeded now in " + ds.SeedTime
+	}
+	return "reused"
+}
+
+// printComparison shows how the median at the constant rate (and the
+// throughput) moved from the smaller data set to the larger one.
+func printComparison(w io.Writer, rep report) {
+	if len(rep.Runs) < 2 {
+		return
+	}
+	a, b := rep.Runs[0], rep.Runs[len(rep.Runs)-1]
+	fmt.Fprintf(w, "\n== From %s to %s referrals (largest firm %s → %s): median latency and throughput\n",
+		thousands(a.DataSet.Referrals), thousands(b.DataSet.Referrals), thousands(a.DataSet.Largest.Referrals),
+		thousands(b.DataSet.Largest.Referrals))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "page\tp50 ms %s\tp50 ms %s\tchange\t|\treq/s %s\treq/s %s\tchange\t|\tmedian of\t\n",
+		short(a.DataSet.Referrals), short(b.DataSet.Referrals), short(a.DataSet.Referrals), short(b.DataSet.Referrals))
+	for _, pb := range b.Pages {
+		i := slices.IndexFunc(a.Pages, func(p pageResult) bool { return p.Name == pb.Name })
+		if i < 0 || pb.Status != "" || a.Pages[i].Status != "" {
+			continue
+		}
+		pa := a.Pages[i]
+		// The constant-rate median when both ran it, else the closed loop's.
+		ma, mb, of := pa.Rate.P50, pb.Rate.P50, fmt.Sprintf("%d req/s", rep.Rate)
+		if pa.RateSkipped != "" || pb.RateSkipped != "" {
+			ma, mb, of = pa.Max.P50, pb.Max.P50, "closed loop"
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%+.0f%%\t|\t%.0f\t%.0f\t%+.0f%%\t|\t%s\t\n", pb.Name, ma, mb, pct(ma, mb),
+			pa.Max.Throughput, pb.Max.Throughput, pct(pa.Max.Throughput, pb.Max.Throughput), of)
+	}
+	tw.Flush()
+}
+
+// short writes 100000 as 100k and 1000000 as 1M.
+func short(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000 && n%1000 == 0:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
+func pct(a, b float64) float64 {
+	if a == 0 {
+		return 0
+	}
+	return (b - a) / a * 100
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func writeReport(o options, rep report, w io.Writer) error {
+	path := o.out
+	if path == "" {
+		path = filepath.Join(o.dataDir, "bench-"+rep.Started.Format("20060102-150405")+".json")
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nresults: %s\n", path)
+	return nil
+}
