@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/commission"
 	"github.com/allyway/allyway/internal/db"
+	"github.com/allyway/allyway/internal/period"
 )
 
 // Quarterly statements. A statement shows one partner's position over a
@@ -43,80 +42,14 @@ import (
 // always show live figures and say when they differ from the snapshot
 // that was sent.
 
-// Quarter is a calendar quarter, written "2026-Q3" (1 July – 30 September 2026).
-type Quarter struct {
-	Year int
-	Q    int // 1..4
-}
+// Quarter is a calendar quarter, written "2026-Q3" (period.Quarter).
+type Quarter = period.Quarter
 
-var quarterRE = regexp.MustCompile(`^([0-9]{4})-[Qq]([1-4])$`)
+// ParseQuarter reads "2026-Q3" (period.ParseQuarter).
+func ParseQuarter(s string) (Quarter, error) { return period.ParseQuarter(s) }
 
-// ParseQuarter reads "2026-Q3". Anything else fails with EInvalid and a
-// message saying how to write one.
-func ParseQuarter(s string) (Quarter, error) {
-	m := quarterRE.FindStringSubmatch(s)
-	if m == nil {
-		return Quarter{}, apperr.Errorf(apperr.EInvalid, "%q is not a quarter: write it like 2026-Q3.", clip(s, 40))
-	}
-	y, _ := strconv.Atoi(m[1])
-	q, _ := strconv.Atoi(m[2])
-	if y < 1900 {
-		return Quarter{}, apperr.Errorf(apperr.EInvalid, "%q is too long ago: statements start in 1900.", s)
-	}
-	return Quarter{Year: y, Q: q}, nil
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
-// QuarterOf is the quarter of a day.
-func QuarterOf(day time.Time) Quarter {
-	return Quarter{Year: day.Year(), Q: (int(day.Month())-1)/3 + 1}
-}
-
-// String is "2026-Q3", as URLs and ParseQuarter write it.
-func (q Quarter) String() string { return fmt.Sprintf("%04d-Q%d", q.Year, q.Q) }
-
-// Label is "Q3 2026", as people write it.
-func (q Quarter) Label() string { return fmt.Sprintf("Q%d %d", q.Q, q.Year) }
-
-// Start is the quarter's first day (UTC midnight, as SQL dates are read).
-func (q Quarter) Start() time.Time {
-	return time.Date(q.Year, time.Month(3*(q.Q-1)+1), 1, 0, 0, 0, 0, time.UTC)
-}
-
-// End is the quarter's last day.
-func (q Quarter) End() time.Time { return q.Next().Start().AddDate(0, 0, -1) }
-
-// Next is the quarter after q.
-func (q Quarter) Next() Quarter {
-	if q.Q == 4 {
-		return Quarter{Year: q.Year + 1, Q: 1}
-	}
-	return Quarter{Year: q.Year, Q: q.Q + 1}
-}
-
-// Prev is the quarter before q.
-func (q Quarter) Prev() Quarter {
-	if q.Q == 1 {
-		return Quarter{Year: q.Year - 1, Q: 4}
-	}
-	return Quarter{Year: q.Year, Q: q.Q - 1}
-}
-
-// Before reports whether q comes before o.
-func (q Quarter) Before(o Quarter) bool {
-	return q.Year < o.Year || (q.Year == o.Year && q.Q < o.Q)
-}
-
-// Period says the quarter's days: "1 Jul – 30 Sep 2026".
-func (q Quarter) Period() string {
-	return q.Start().Format("2 Jan") + " – " + q.End().Format("2 Jan 2006")
-}
+// QuarterOf is the quarter of a day (period.QuarterOf).
+func QuarterOf(day time.Time) Quarter { return period.QuarterOf(day) }
 
 // ErrFutureQuarter refuses a statement for a quarter that hasn't started.
 var ErrFutureQuarter = apperr.Errorf(apperr.EInvalid, "That quarter hasn't started yet: a statement covers a past quarter or the current one, to date.")

@@ -58,6 +58,11 @@ func (q Quarter) String() string { return fmt.Sprintf("%04d-Q%d", q.Year, q.Q) }
 // Label is "Q3 2026", as people write it.
 func (q Quarter) Label() string { return fmt.Sprintf("Q%d %d", q.Q, q.Year) }
 
+// Period says the quarter's days: "1 Jul – 30 Sep 2026".
+func (q Quarter) Period() string {
+	return q.Start().Format("2 Jan") + " – " + q.End().Format("2 Jan 2006")
+}
+
 // Start is the quarter's first day.
 func (q Quarter) Start() time.Time {
 	return time.Date(q.Year, time.Month(3*(q.Q-1)+1), 1, 0, 0, 0, 0, time.UTC)
