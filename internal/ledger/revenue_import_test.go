@@ -200,7 +200,7 @@ func FuzzParseRevenueCSV(f *testing.F) {
 		if len(plan.Rows) == 0 || len(plan.Rows) > 200 {
 			t.Fatalf("%d rows", len(plan.Rows))
 		}
-		if plan.Hash() != plan.Hash() {
+		if h := plan.Hash(); h != plan.Hash() {
 			t.Fatal("hash not stable")
 		}
 		refs := map[string]bool{}

@@ -716,9 +716,9 @@ type scaleCompany struct {
 }
 
 type scaleProspect struct {
-	id, partner        uuid.UUID
-	name, email, phone string
-	created            time.Time
+	id, partner uuid.UUID
+	name, email string
+	created     time.Time
 }
 
 type scaleClient struct {

@@ -154,7 +154,7 @@ func TestAlertPages(t *testing.T) {
 	// The flow evens out: resolved, in the history.
 	w.referrals(w.p, "inbound", 3)
 	h.post(owner, base+"/alerts/scan", nil)
-	resp, body = h.get(owner, base+"/alerts")
+	_, body = h.get(owner, base+"/alerts")
 	require.Contains(t, pageText(t, body), "The checks ran: 0 new alerts, 0 alerts updated, 1 resolved.")
 	require.Contains(t, pageText(t, body), "No open alerts")
 	resp, body = h.get(owner, base+"/alerts?view=resolved")

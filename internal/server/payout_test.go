@@ -374,7 +374,7 @@ func TestPayoutRolesAndIsolation(t *testing.T) {
 		require.NotContains(t, body, "Mark paid", path)
 		require.NotContains(t, body, "Create payout batch", path)
 	}
-	resp, body = h.get(vc, w.area)
+	_, body = h.get(vc, w.area)
 	require.Contains(t, body, "Brightline Advisory", "a viewer reads the queue")
 	for path, form := range map[string]url.Values{
 		w.area + "/review":                  {"action": {"approve"}, "entry": {w.notDue.String()}},

@@ -289,7 +289,7 @@ func TestPortalSurvey(t *testing.T) {
 	resp, _ = h.post(ac, "/p/northwind/survey", url.Values{"score": {"9"}, "comment": {"Keep it up"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/p/northwind", resp.Header.Get("Location"))
-	resp, body = h.get(ac, "/p/northwind")
+	_, body = h.get(ac, "/p/northwind")
 	require.Contains(t, body, "Northwind Advisory has your answer.")
 	require.Zero(t, surveyDoc(t, body).Find(`[data-testid="survey-prompt"]`).Length())
 

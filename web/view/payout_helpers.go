@@ -17,18 +17,3 @@ func payoutRefSuffix(ref string) string {
 	}
 	return ", " + ref
 }
-
-// payoutStateTone is the badge tone of an entry's review or payment state
-// in words.
-func payoutStateTone(state string) string {
-	switch {
-	case state == "Approved", len(state) >= 4 && state[:4] == "Paid":
-		return "success"
-	case state == "On hold":
-		return "danger"
-	case state == "Awaiting approval", state == "Awaiting review":
-		return "warning"
-	default:
-		return "info"
-	}
-}
