@@ -23,6 +23,7 @@ import (
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
 	"github.com/allyway/allyway/internal/commission"
+	"github.com/allyway/allyway/internal/csvin"
 	"github.com/allyway/allyway/internal/db"
 )
 
@@ -201,17 +202,6 @@ const (
 	revMaxColumns       = 200
 )
 
-func revSqueeze(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsSpace(r) || r == '_' || r == '-' || r == '.' {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // ParseRevenueCSV reads a CSV of client payments. The error is about the
 // file as a whole (*RevenueImportFileError); problems with single rows are
 // in the plan's rows.
@@ -233,32 +223,12 @@ func ParseRevenueCSV(r io.Reader, opt RevenueImportOptions) (RevenueImportPlan, 
 		return fileErr(1+bytes.Count(data[:opt.MaxBytes], []byte{'\n'}),
 			"the file is over %s; split it into smaller files and import them one after the other", revSizeText(opt.MaxBytes))
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
-		return fileErr(1, "the file is UTF-16 text; save the file as UTF-8 (“CSV UTF-8” in Excel) and upload it again")
-	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return fileErr(1+bytes.Count(data[:i], []byte{'\n'}), "the file contains a NUL byte, so it is not a CSV text file; save the file as UTF-8 (“CSV UTF-8” in Excel)")
-	}
-	if !utf8.Valid(data) {
-		line := 1
-		for i := 0; i < len(data); {
-			r, n := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && n == 1 {
-				break
-			}
-			if r == '\n' {
-				line++
-			}
-			i += n
-		}
-		return fileErr(line, "the file is not UTF-8 text; save the file as UTF-8 (“CSV UTF-8” in Excel) and upload it again")
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return fileErr(1, "the file is empty; it needs a header row and a row per payment")
+	data, line, msg := csvin.CheckText(data, "payment")
+	if msg != "" {
+		return fileErr(line, "%s", msg)
 	}
 
-	plan := RevenueImportPlan{Delimiter: revDetectDelimiter(data)}
+	plan := RevenueImportPlan{Delimiter: csvin.DetectDelimiter(data)}
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.Comma = plan.Delimiter
 	cr.FieldsPerRecord = -1
@@ -267,7 +237,7 @@ func ParseRevenueCSV(r io.Reader, opt RevenueImportOptions) (RevenueImportPlan, 
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return fileErr(max(pe.StartLine, 1), "the header row can't be read: %s", revCsvErrText(pe.Err))
+			return fileErr(max(pe.StartLine, 1), "the header row can't be read: %s", csvin.ErrText(pe.Err))
 		}
 		return fileErr(1, "the file has no header row")
 	}
@@ -279,7 +249,7 @@ func ParseRevenueCSV(r io.Reader, opt RevenueImportOptions) (RevenueImportPlan, 
 	seen := map[string]string{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
-		key, ok := revColumnAliases[revSqueeze(h)]
+		key, ok := revColumnAliases[csvin.Squeeze(h)]
 		switch {
 		case h == "":
 		case !ok:
@@ -318,7 +288,7 @@ func ParseRevenueCSV(r io.Reader, opt RevenueImportOptions) (RevenueImportPlan, 
 		if err == io.EOF {
 			break
 		}
-		if len(plan.Rows) >= opt.MaxRows && (err != nil || !revBlank(rec)) {
+		if len(plan.Rows) >= opt.MaxRows && (err != nil || !csvin.Blank(rec)) {
 			line := 0
 			if err == nil {
 				line, _ = cr.FieldPos(0)
@@ -337,13 +307,13 @@ func ParseRevenueCSV(r io.Reader, opt RevenueImportOptions) (RevenueImportPlan, 
 				return RevenueImportPlan{}, err
 			}
 			plan.Rows = append(plan.Rows, RevenueImportRow{Line: pe.StartLine,
-				Errors: []RevenueImportIssue{{Line: pe.StartLine, Message: "the row can't be read: " + revCsvErrText(pe.Err)}}})
+				Errors: []RevenueImportIssue{{Line: pe.StartLine, Message: "the row can't be read: " + csvin.ErrText(pe.Err)}}})
 			if cr.InputOffset() == lastOffset {
 				break // no progress: stop rather than loop
 			}
 			continue
 		}
-		if revBlank(rec) {
+		if csvin.Blank(rec) {
 			continue
 		}
 		line, _ := cr.FieldPos(0)
@@ -360,7 +330,7 @@ func ParseRevenueCSV(r io.Reader, opt RevenueImportOptions) (RevenueImportPlan, 
 		if row.ExternalRef != "" {
 			if first, dup := refLines[row.ExternalRef]; dup {
 				row.Errors = append(row.Errors, RevenueImportIssue{Line: line, Field: RevColExternalRef,
-					Message: fmt.Sprintf("“%s” is also on line %d; each payment's reference must be unique", revClip(row.ExternalRef), first)})
+					Message: fmt.Sprintf("“%s” is also on line %d; each payment's reference must be unique", csvin.Clip(row.ExternalRef), first)})
 			} else {
 				refLines[row.ExternalRef] = line
 			}
@@ -393,7 +363,7 @@ func revParseRow(line int, rec []string, cols []string) RevenueImportRow {
 			bad(field, "keep it under %d characters", limit)
 			return ""
 		}
-		if revHasControl(v, multiline) {
+		if csvin.HasControl(v, multiline) {
 			bad(field, "contains a control character")
 			return ""
 		}
@@ -407,19 +377,19 @@ func revParseRow(line int, rec []string, cols []string) RevenueImportRow {
 		} else if m := referralNumberRE.FindStringSubmatch(v); m != nil {
 			n, err := strconv.ParseInt(m[1], 10, 64)
 			if err != nil || n <= 0 {
-				bad(RevColReferral, "'%s' is not a referral number like R-1024", revClip(v))
+				bad(RevColReferral, "'%s' is not a referral number like R-1024", csvin.Clip(v))
 			} else {
 				row.ReferralNumber = n
 			}
 		} else {
-			bad(RevColReferral, "'%s' is not a referral number like R-1024 or 1024", revClip(v))
+			bad(RevColReferral, "'%s' is not a referral number like R-1024 or 1024", csvin.Clip(v))
 		}
 	}
 	if v := text(RevColEngagementID, 100, false); v != "" {
 		if id, err := uuid.Parse(v); err == nil {
 			row.EngagementID = id
 		} else {
-			bad(RevColEngagementID, "'%s' is not an engagement id (a UUID like 0b6c…)", revClip(v))
+			bad(RevColEngagementID, "'%s' is not an engagement id (a UUID like 0b6c…)", csvin.Clip(v))
 		}
 	}
 	row.Engagement = text(RevColEngagement, revMaxEngagementLen, false)
@@ -430,7 +400,7 @@ func revParseRow(line int, rec []string, cols []string) RevenueImportRow {
 	if v := get[RevColAmount]; v == "" {
 		bad(RevColAmount, "enter the amount paid (negative for a refund or credit note)")
 	} else if c, msg := ParseSignedAmount(v); msg != "" {
-		bad(RevColAmount, "'%s': %s", revClip(v), msg)
+		bad(RevColAmount, "'%s': %s", csvin.Clip(v), msg)
 	} else {
 		row.AmountCents = c
 	}
@@ -446,7 +416,7 @@ func revParseRow(line int, rec []string, cols []string) RevenueImportRow {
 	if v := get[RevColCurrency]; v != "" {
 		cur := strings.ToUpper(v)
 		if !currencyRE.MatchString(cur) {
-			bad(RevColCurrency, "'%s' is not a 3-letter currency code like USD", revClip(v))
+			bad(RevColCurrency, "'%s' is not a 3-letter currency code like USD", csvin.Clip(v))
 		} else {
 			row.Currency = cur
 		}
@@ -526,81 +496,15 @@ func ParsePaidOn(s string) (time.Time, string) {
 	for _, layout := range []string{time.DateOnly, "2 Jan 2006", "2 January 2006", "2-Jan-2006", "2-January-2006"} {
 		if d, err := time.Parse(layout, s); err == nil {
 			if d.Year() < 2000 || d.Year() > 9999 {
-				return time.Time{}, fmt.Sprintf("'%s' is not a real payment date", revClip(s))
+				return time.Time{}, fmt.Sprintf("'%s' is not a real payment date", csvin.Clip(s))
 			}
 			return d, ""
 		}
 	}
 	if slashedDateRE.MatchString(s) {
-		return time.Time{}, fmt.Sprintf("'%s' could be read two ways (day/month or month/day); write it as 2025-03-10 (year-month-day) or 10 Mar 2025", revClip(s))
+		return time.Time{}, fmt.Sprintf("'%s' could be read two ways (day/month or month/day); write it as 2025-03-10 (year-month-day) or 10 Mar 2025", csvin.Clip(s))
 	}
-	return time.Time{}, fmt.Sprintf("'%s' is not a date like 2025-03-10 or 10 Mar 2025", revClip(s))
-}
-
-func revHasControl(s string, multiline bool) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r')) {
-			return true
-		}
-	}
-	return false
-}
-
-func revBlank(rec []string) bool {
-	for _, v := range rec {
-		if strings.TrimSpace(v) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// revClip shortens a value quoted back in a message.
-func revClip(s string) string {
-	if utf8.RuneCountInString(s) <= 40 {
-		return s
-	}
-	return string([]rune(s)[:40]) + "…"
-}
-
-// revDetectDelimiter picks ';', ',' or tab: whichever the header line
-// (outside quotes) has most of; ',' on a tie.
-func revDetectDelimiter(data []byte) rune {
-	counts := map[byte]int{}
-	inQuote := false
-	for _, c := range data {
-		if c == '"' {
-			inQuote = !inQuote
-			continue
-		}
-		if inQuote {
-			continue
-		}
-		if c == '\n' {
-			break
-		}
-		if c == ',' || c == ';' || c == '\t' {
-			counts[c]++
-		}
-	}
-	best := byte(',')
-	for _, c := range []byte{';', '\t'} {
-		if counts[c] > counts[best] {
-			best = c
-		}
-	}
-	return rune(best)
-}
-
-func revCsvErrText(err error) string {
-	switch {
-	case errors.Is(err, csv.ErrBareQuote):
-		return `a quote (") inside a cell that is not quoted; put the cell in quotes and double the quote ("")`
-	case errors.Is(err, csv.ErrQuote):
-		return `a quoted cell is not closed, or has a stray quote after it`
-	default:
-		return err.Error()
-	}
+	return time.Time{}, fmt.Sprintf("'%s' is not a date like 2025-03-10 or 10 Mar 2025", csvin.Clip(s))
 }
 
 func revSizeText(n int64) string {
@@ -795,7 +699,7 @@ func importRevenue(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, plan *Rev
 			}
 			if orig == nil {
 				row.Errors = append(row.Errors, RevenueImportIssue{Line: row.Line, Field: RevColRefundOf,
-					Message: fmt.Sprintf("no payment with reference “%s” is recorded or on an earlier line", revClip(row.RefundOf))})
+					Message: fmt.Sprintf("no payment with reference “%s” is recorded or on an earlier line", csvin.Clip(row.RefundOf))})
 				continue
 			}
 		}
@@ -1207,12 +1111,12 @@ func resolveRevenueRows(ctx context.Context, q db.Querier, tenantID uuid.UUID, p
 					len(ref.engagements), engagementNames(ref.engagements))
 				continue
 			case len(matches) == 0:
-				bad(RevColEngagement, "R-%d has no engagement named “%s” (it has %s)", ref.number, revClip(row.Engagement),
+				bad(RevColEngagement, "R-%d has no engagement named “%s” (it has %s)", ref.number, csvin.Clip(row.Engagement),
 					engagementNames(ref.engagements))
 				continue
 			default:
 				bad(RevColEngagement, "R-%d has %d engagements named “%s”; give the engagement_id instead", ref.number,
-					len(matches), revClip(row.Engagement))
+					len(matches), csvin.Clip(row.Engagement))
 				continue
 			}
 		}
@@ -1236,7 +1140,7 @@ func engagementNames(gs []impEngagement) string {
 			names = append(names, fmt.Sprintf("and %d more", len(gs)-5))
 			break
 		}
-		names = append(names, "“"+revClip(g.name)+"”")
+		names = append(names, "“"+csvin.Clip(g.name)+"”")
 	}
 	return strings.Join(names, ", ")
 }

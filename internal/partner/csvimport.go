@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/allyway/allyway/internal/csvin"
 	"github.com/allyway/allyway/internal/db"
 )
 
@@ -229,19 +230,6 @@ var impColumnAliases = map[string]string{
 	"phonenumber": impColContactPhone, "mobile": impColContactPhone,
 }
 
-// impSqueeze lower-cases s and drops spaces, underscores, hyphens and dots:
-// "Contact_E-mail" → "contactemail".
-func impSqueeze(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsSpace(r) || r == '_' || r == '-' || r == '.' {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // impTypeWords maps squeezed model names and labels to the model.
 var impTypeWords = map[string]string{
 	"referral": "referral", "referrals": "referral", "referralpartner": "referral", "referralpartnership": "referral",
@@ -265,7 +253,7 @@ var impLevelWords = map[string]string{
 var impPositioningWords = map[string]string{"premium": "premium", "midmarket": "mid_market", "mid": "mid_market", "value": "value"}
 
 func impLookupWord(words map[string]string, s string) (string, bool) {
-	v, ok := words[impSqueeze(s)]
+	v, ok := words[csvin.Squeeze(s)]
 	return v, ok
 }
 
@@ -298,33 +286,12 @@ func ParseCSV(r io.Reader, opt ImportOptions) (ImportPlan, error) {
 		return ImportPlan{}, &ImportError{Line: 1 + bytes.Count(data[:opt.MaxBytes], []byte{'\n'}),
 			Message: fmt.Sprintf("the file is larger than %s; split it into smaller files", impSizeText(opt.MaxBytes))}
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
-		return ImportPlan{}, &ImportError{Line: 1, Message: "the file is UTF-16 text; save it as “CSV UTF-8” and upload it again"}
-	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return ImportPlan{}, &ImportError{Line: 1 + bytes.Count(data[:i], []byte{'\n'}),
-			Message: "the file contains a NUL byte, so it is not a CSV text file; save it as “CSV UTF-8”"}
-	}
-	if !utf8.Valid(data) {
-		line := 1
-		for i := 0; i < len(data); {
-			r, n := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && n == 1 {
-				break
-			}
-			if r == '\n' {
-				line++
-			}
-			i += n
-		}
-		return ImportPlan{}, &ImportError{Line: line, Message: "the file is not UTF-8 text; save it as “CSV UTF-8” and upload it again"}
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return ImportPlan{}, &ImportError{Line: 1, Message: "the file is empty; it needs a header row and a row per partner"}
+	data, line, msg := csvin.CheckText(data, "partner")
+	if msg != "" {
+		return ImportPlan{}, &ImportError{Line: line, Message: msg}
 	}
 
-	plan := ImportPlan{Delimiter: impDetectDelimiter(data)}
+	plan := ImportPlan{Delimiter: csvin.DetectDelimiter(data)}
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.Comma = plan.Delimiter
 	cr.FieldsPerRecord = -1
@@ -335,7 +302,7 @@ func ParseCSV(r io.Reader, opt ImportOptions) (ImportPlan, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return ImportPlan{}, &ImportError{Line: max(pe.StartLine, 1), Message: "the header row can't be read: " + impCsvErrText(pe.Err)}
+			return ImportPlan{}, &ImportError{Line: max(pe.StartLine, 1), Message: "the header row can't be read: " + csvin.ErrText(pe.Err)}
 		}
 		return ImportPlan{}, &ImportError{Line: 1, Message: "the file has no header row"}
 	}
@@ -347,7 +314,7 @@ func ParseCSV(r io.Reader, opt ImportOptions) (ImportPlan, error) {
 	seen := map[string]string{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
-		key, ok := impColumnAliases[impSqueeze(h)]
+		key, ok := impColumnAliases[csvin.Squeeze(h)]
 		switch {
 		case h == "":
 			// An unnamed column (a trailing delimiter): nothing to say.
@@ -409,14 +376,14 @@ func ParseCSV(r io.Reader, opt ImportOptions) (ImportPlan, error) {
 				return ImportPlan{}, err
 			}
 			plan.Rows = append(plan.Rows, ImportRow{Line: pe.StartLine, Partner: -1,
-				Errors: []RowIssue{{Line: pe.StartLine, Message: "the row can't be read: " + impCsvErrText(pe.Err)}}})
+				Errors: []RowIssue{{Line: pe.StartLine, Message: "the row can't be read: " + csvin.ErrText(pe.Err)}}})
 			if cr.InputOffset() == lastOffset {
 				break // no progress: stop rather than loop
 			}
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		if impBlank(rec) {
+		if csvin.Blank(rec) {
 			continue
 		}
 		row, ip, contact, given := impParseRow(line, rec, cols)
@@ -502,7 +469,7 @@ func impParseRow(line int, rec []string, cols []string) (ImportRow, ImportPartne
 		v := get[field]
 		if utf8.RuneCountInString(v) > limit {
 			bad(field, "keep it under %d characters", limit)
-		} else if impHasControl(v, field == impColNotes) {
+		} else if csvin.HasControl(v, field == impColNotes) {
 			bad(field, "contains a control character")
 		}
 		return v
@@ -517,7 +484,7 @@ func impParseRow(line int, rec []string, cols []string) (ImportRow, ImportPartne
 	if ip.Website != "" {
 		w, ok := impNormalizeWebsite(ip.Website)
 		if !ok {
-			bad(impColWebsite, "'%s' is not a web address like https://partnerfirm.com", impClip(ip.Website))
+			bad(impColWebsite, "'%s' is not a web address like https://partnerfirm.com", csvin.Clip(ip.Website))
 		}
 		ip.Website = w
 	}
@@ -529,7 +496,7 @@ func impParseRow(line int, rec []string, cols []string) (ImportRow, ImportPartne
 		}
 	}
 	if ip.Domain != "" && !impValidDomain(ip.Domain) {
-		bad(impColDomain, "'%s' is not a web domain like partnerfirm.com", impClip(rawDomain))
+		bad(impColDomain, "'%s' is not a web domain like partnerfirm.com", csvin.Clip(rawDomain))
 	}
 	row.Domain = ip.Domain
 
@@ -538,30 +505,30 @@ func impParseRow(line int, rec []string, cols []string) (ImportRow, ImportPartne
 		if t, ok := impLookupWord(impTypeWords, v); ok {
 			ip.Type = t
 		} else {
-			bad(impColType, "'%s' is not one of %s", impClip(v), strings.Join(Types, ", "))
+			bad(impColType, "'%s' is not one of %s", csvin.Clip(v), strings.Join(Types, ", "))
 		}
 	}
 	ip.Status = "prospect"
 	if v := get[impColStatus]; v != "" {
-		if s := impSqueeze(v); impContains(Statuses, s) {
+		if s := csvin.Squeeze(v); impContains(Statuses, s) {
 			ip.Status = s
 		} else {
-			bad(impColStatus, "'%s' is not one of %s", impClip(v), strings.Join(Statuses, ", "))
+			bad(impColStatus, "'%s' is not one of %s", csvin.Clip(v), strings.Join(Statuses, ", "))
 		}
 	}
 	if v := get[impColPositioning]; v != "" {
 		if p, ok := impLookupWord(impPositioningWords, v); ok {
 			ip.Positioning = p
 		} else {
-			bad(impColPositioning, "'%s' is not one of premium, mid-market, value", impClip(v))
+			bad(impColPositioning, "'%s' is not one of premium, mid-market, value", csvin.Clip(v))
 		}
 	}
 	if v := get[impColFocus]; v != "" {
-		f := impSqueeze(v)
+		f := csvin.Squeeze(v)
 		if impContains([]string{"specialist", "generalist"}, f) {
 			ip.Focus = f
 		} else {
-			bad(impColFocus, "'%s' is not one of specialist, generalist", impClip(v))
+			bad(impColFocus, "'%s' is not one of specialist, generalist", csvin.Clip(v))
 		}
 	}
 	list := func(field string) []string {
@@ -588,12 +555,12 @@ func impParseRow(line int, rec []string, cols []string) (ImportRow, ImportPartne
 		if l, ok := impLookupWord(impLevelWords, rawLevel); ok {
 			c.Level = l
 		} else {
-			bad(impColContactLevel, "'%s' is not one of executive sponsor, delivery, account manager, other", impClip(rawLevel))
+			bad(impColContactLevel, "'%s' is not one of executive sponsor, delivery, account manager, other", csvin.Clip(rawLevel))
 		}
 	}
 	if c.Email != "" {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || a.Name != "" {
-			bad(impColContactEmail, "'%s' is not an email address", impClip(c.Email))
+			bad(impColContactEmail, "'%s' is not an email address", csvin.Clip(c.Email))
 		} else {
 			c.Email = strings.ToLower(c.Email)
 		}
@@ -660,7 +627,7 @@ func impSplitList(s string) ([]string, string) {
 		if utf8.RuneCountInString(it) > impMaxListItemLn {
 			return nil, fmt.Sprintf("keep each item under %d characters", impMaxListItemLn)
 		}
-		if impHasControl(it, false) {
+		if csvin.HasControl(it, false) {
 			return nil, "contains a control character"
 		}
 		seen[strings.ToLower(it)] = true
@@ -701,25 +668,6 @@ func impValidDomain(d string) bool {
 	return true
 }
 
-// impHasControl reports control characters (newlines and tabs allowed when multiline).
-func impHasControl(s string, multiline bool) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r')) {
-			return true
-		}
-	}
-	return false
-}
-
-func impBlank(rec []string) bool {
-	for _, v := range rec {
-		if strings.TrimSpace(v) != "" {
-			return false
-		}
-	}
-	return true
-}
-
 func impContains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -727,54 +675,6 @@ func impContains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// impClip shortens a value quoted back in a message.
-func impClip(s string) string {
-	if utf8.RuneCountInString(s) <= 40 {
-		return s
-	}
-	return string([]rune(s)[:40]) + "…"
-}
-
-// impDetectDelimiter picks ';', ',' or tab: whichever the header line (outside
-// quotes) has most of; ',' on a tie.
-func impDetectDelimiter(data []byte) rune {
-	counts := map[byte]int{}
-	inQuote := false
-	for _, c := range data {
-		if c == '"' {
-			inQuote = !inQuote
-			continue
-		}
-		if inQuote {
-			continue
-		}
-		if c == '\n' {
-			break
-		}
-		if c == ',' || c == ';' || c == '\t' {
-			counts[c]++
-		}
-	}
-	best := byte(',')
-	for _, c := range []byte{';', '\t'} {
-		if counts[c] > counts[best] {
-			best = c
-		}
-	}
-	return rune(best)
-}
-
-func impCsvErrText(err error) string {
-	switch {
-	case errors.Is(err, csv.ErrBareQuote):
-		return `a quote (") inside a cell that is not quoted; put the cell in quotes and double the quote ("")`
-	case errors.Is(err, csv.ErrQuote):
-		return `a quoted cell is not closed, or has a stray quote after it`
-	default:
-		return err.Error()
-	}
 }
 
 func impSizeText(n int64) string {
