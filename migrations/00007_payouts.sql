@@ -23,6 +23,15 @@ ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_accrual_key
     UNIQUE (tenant_id, revenue_event_id, rule_index, kind, top_up_bp);
 CREATE UNIQUE INDEX journal_entries_payout_key ON journal_entries (tenant_id, payout_id) WHERE payout_id IS NOT NULL;
 
+-- tiered_volume rules count a partner's won referrals of a period once per
+-- payment (the credited partner, else the referring one): without this,
+-- each count read all of the firm's referrals. The partner columns are
+-- included, not keyed: under RLS a coalesce() condition is not used as an
+-- index key (not leakproof), so the count reads the firm's won referrals
+-- of the period from the index alone.
+CREATE INDEX referrals_won_credited_idx ON referrals (tenant_id, closed_at)
+    INCLUDE (credited_partner_id, partner_id, id) WHERE status = 'won';
+
 -- Review before payment: an accrual (or a positive adjustment) is approved
 -- or held with a reason before it can be paid. No row: not reviewed yet.
 -- Deductions (reversals, negative adjustments) need no review.
@@ -192,6 +201,7 @@ GRANT SELECT, INSERT, UPDATE ON entry_reviews, payout_batches, payouts, statemen
 GRANT SELECT, INSERT, DELETE ON payout_items TO allyway_app;
 
 -- +goose Down
+DROP INDEX referrals_won_credited_idx;
 DROP TABLE partner_tax_details;
 DROP TABLE statements;
 DROP TABLE payout_items;
