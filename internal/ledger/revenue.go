@@ -93,76 +93,36 @@ func RecordRevenue(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in Revenu
 		return RevenueEvent{}, apperr.Internal(err)
 	}
 
-	fe := map[string]string{}
-	switch {
-	case in.AmountCents == 0:
-		fe["amount_cents"] = "Must not be zero (negative for a refund or credit note)."
-	case in.AmountCents > commission.MaxAmountCents || in.AmountCents < -commission.MaxAmountCents:
-		fe["amount_cents"] = "Too large."
+	if in.Today.IsZero() {
+		in.Today = time.Now()
 	}
-	cur := strings.ToUpper(strings.TrimSpace(in.Currency))
-	if cur == "" {
-		cur = engCurrency
-	}
-	if !currencyRE.MatchString(cur) {
-		fe["currency"] = "Must be a 3-letter currency code."
-	} else if cur != engCurrency {
-		fe["currency"] = "Must be the engagement's currency (" + engCurrency + ")."
-	}
-	today := in.Today
-	if today.IsZero() {
-		today = time.Now()
-	}
-	paid := day(in.PaidOn)
-	switch {
-	case in.PaidOn.IsZero():
-		fe["paid_on"] = "Required."
-	case paid.After(day(today)):
-		fe["paid_on"] = "Can't be in the future."
-	case paid.Year() < 2000:
-		fe["paid_on"] = "Must be a real payment date."
-	}
-	switch in.Source {
-	case SourceStaff, SourceAPI, SourceImport:
-	default:
-		fe["source"] = "Must be staff, api or import."
-	}
-	ref := strings.TrimSpace(in.ExternalRef)
-	if len(ref) > 200 {
-		fe["external_ref"] = "Must be at most 200 characters."
-	}
-	if len(in.Note) > 2000 {
-		fe["note"] = "Must be at most 2000 characters."
-	}
+	var orig *paymentLeft
 	var refundOf *uuid.UUID
 	if in.RefundOfID != uuid.Nil {
-		var origEng uuid.UUID
-		var origAmount, refunded int64
-		var origPaid time.Time
+		orig = &paymentLeft{id: in.RefundOfID}
 		err := tx.QueryRow(ctx, `SELECT o.engagement_id, o.amount_cents, o.paid_on,
 				coalesce((SELECT -sum(x.amount_cents) FROM revenue_events x WHERE x.tenant_id = o.tenant_id AND x.refund_of_id = o.id), 0)
-			FROM revenue_events o WHERE o.tenant_id = $1 AND o.id = $2`, tenantID, in.RefundOfID).Scan(&origEng, &origAmount, &origPaid, &refunded)
+			FROM revenue_events o WHERE o.tenant_id = $1 AND o.id = $2`, tenantID, in.RefundOfID).Scan(&orig.engagementID, &orig.amount, &orig.paidOn, &orig.refunded)
 		if db.IsNoRows(err) {
 			return RevenueEvent{}, apperr.NotFound("Refunded payment")
 		}
 		if err != nil {
 			return RevenueEvent{}, apperr.Internal(err)
 		}
-		switch {
-		case origEng != in.EngagementID:
-			fe["refund_of_id"] = "Must be a payment on the same engagement."
-		case origAmount < 0:
-			fe["refund_of_id"] = "Must be a payment, not a refund."
-		case in.AmountCents > 0:
-			fe["amount_cents"] = "A refund must be negative."
-		case -in.AmountCents > origAmount-refunded:
-			fe["amount_cents"] = "Can't refund more than the " + commission.FormatCents(origAmount-refunded) + " left of that payment."
-		case !in.PaidOn.IsZero() && paid.Before(day(origPaid)):
-			fe["paid_on"] = "Can't be before the refunded payment."
-		}
-		id := in.RefundOfID
-		refundOf = &id
+		refundOf = &orig.id
 	}
+	fe := checkRevenue(in, engCurrency, orig)
+	switch in.Source {
+	case SourceStaff, SourceAPI, SourceImport:
+	default:
+		fe["source"] = "Must be staff, api or import."
+	}
+	cur := strings.ToUpper(strings.TrimSpace(in.Currency))
+	if cur == "" {
+		cur = engCurrency
+	}
+	paid := day(in.PaidOn)
+	ref := strings.TrimSpace(in.ExternalRef)
 	if len(fe) > 0 {
 		return RevenueEvent{}, apperr.Invalid(fe)
 	}
@@ -204,4 +164,65 @@ func RecordRevenue(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in Revenu
 func duplicateRef(ref string) error {
 	return &apperr.Error{Code: apperr.EConflict, Message: "A payment with reference “" + ref + "” is already recorded.",
 		Fields: map[string]string{"external_ref": "Already recorded."}}
+}
+
+// paymentLeft is a recorded payment a refund names: its engagement, amount,
+// what was refunded of it already, and its date.
+type paymentLeft struct {
+	id, engagementID uuid.UUID
+	amount, refunded int64
+	paidOn           time.Time
+}
+
+// checkRevenue checks a payment or refund against its engagement's
+// currency and, for a refund, the payment it refunds (orig, nil for none):
+// the field errors RecordRevenue and the CSV import both give. in.Today
+// must be set.
+func checkRevenue(in RevenueInput, engCurrency string, orig *paymentLeft) map[string]string {
+	fe := map[string]string{}
+	switch {
+	case in.AmountCents == 0:
+		fe["amount_cents"] = "Must not be zero (negative for a refund or credit note)."
+	case in.AmountCents > commission.MaxAmountCents || in.AmountCents < -commission.MaxAmountCents:
+		fe["amount_cents"] = "Too large."
+	}
+	cur := strings.ToUpper(strings.TrimSpace(in.Currency))
+	if cur == "" {
+		cur = engCurrency
+	}
+	if !currencyRE.MatchString(cur) {
+		fe["currency"] = "Must be a 3-letter currency code."
+	} else if cur != engCurrency {
+		fe["currency"] = "Must be the engagement's currency (" + engCurrency + ")."
+	}
+	paid := day(in.PaidOn)
+	switch {
+	case in.PaidOn.IsZero():
+		fe["paid_on"] = "Required."
+	case paid.After(day(in.Today)):
+		fe["paid_on"] = "Can't be in the future."
+	case paid.Year() < 2000:
+		fe["paid_on"] = "Must be a real payment date."
+	}
+	if len(strings.TrimSpace(in.ExternalRef)) > 200 {
+		fe["external_ref"] = "Must be at most 200 characters."
+	}
+	if len(in.Note) > 2000 {
+		fe["note"] = "Must be at most 2000 characters."
+	}
+	if orig != nil {
+		switch {
+		case orig.engagementID != in.EngagementID:
+			fe["refund_of_id"] = "Must be a payment on the same engagement."
+		case orig.amount < 0:
+			fe["refund_of_id"] = "Must be a payment, not a refund."
+		case in.AmountCents > 0:
+			fe["amount_cents"] = "A refund must be negative."
+		case -in.AmountCents > orig.amount-orig.refunded:
+			fe["amount_cents"] = "Can't refund more than the " + commission.FormatCents(orig.amount-orig.refunded) + " left of that payment."
+		case !in.PaidOn.IsZero() && paid.Before(day(orig.paidOn)):
+			fe["paid_on"] = "Can't be before the refunded payment."
+		}
+	}
+	return fe
 }

@@ -793,14 +793,6 @@ func importRevenue(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, plan *Rev
 	return res, nil
 }
 
-// paymentLeft is a payment a refund may name: what it was and how much of
-// it has been refunded.
-type paymentLeft struct {
-	id, engagementID uuid.UUID
-	amount, refunded int64
-	paidOn           time.Time
-}
-
 // refundedPayments reads the recorded payments the plan's refunds name,
 // by external reference.
 func refundedPayments(ctx context.Context, q db.Querier, tenantID uuid.UUID, plan *RevenueImportPlan) (map[string]*paymentLeft, error) {
@@ -835,59 +827,6 @@ func refundedPayments(ctx context.Context, q db.Querier, tenantID uuid.UUID, pla
 		return nil, apperr.Internal(err)
 	}
 	return out, nil
-}
-
-// checkRevenue applies RecordRevenue's checks, with its messages and field
-// names, to a payment on an engagement of currency engCurrency (orig: the
-// payment it refunds, nil for none). TestImportChecksMatchRecordRevenue
-// keeps the two in step.
-func checkRevenue(in RevenueInput, engCurrency string, orig *paymentLeft) map[string]string {
-	fe := map[string]string{}
-	switch {
-	case in.AmountCents == 0:
-		fe["amount_cents"] = "Must not be zero (negative for a refund or credit note)."
-	case in.AmountCents > commission.MaxAmountCents || in.AmountCents < -commission.MaxAmountCents:
-		fe["amount_cents"] = "Too large."
-	}
-	cur := strings.ToUpper(strings.TrimSpace(in.Currency))
-	if cur == "" {
-		cur = engCurrency
-	}
-	if !currencyRE.MatchString(cur) {
-		fe["currency"] = "Must be a 3-letter currency code."
-	} else if cur != engCurrency {
-		fe["currency"] = "Must be the engagement's currency (" + engCurrency + ")."
-	}
-	paid := day(in.PaidOn)
-	switch {
-	case in.PaidOn.IsZero():
-		fe["paid_on"] = "Required."
-	case paid.After(day(in.Today)):
-		fe["paid_on"] = "Can't be in the future."
-	case paid.Year() < 2000:
-		fe["paid_on"] = "Must be a real payment date."
-	}
-	if len(strings.TrimSpace(in.ExternalRef)) > 200 {
-		fe["external_ref"] = "Must be at most 200 characters."
-	}
-	if len(in.Note) > 2000 {
-		fe["note"] = "Must be at most 2000 characters."
-	}
-	if orig != nil {
-		switch {
-		case orig.engagementID != in.EngagementID:
-			fe["refund_of_id"] = "Must be a payment on the same engagement."
-		case orig.amount < 0:
-			fe["refund_of_id"] = "Must be a payment, not a refund."
-		case in.AmountCents > 0:
-			fe["amount_cents"] = "A refund must be negative."
-		case -in.AmountCents > orig.amount-orig.refunded:
-			fe["amount_cents"] = "Can't refund more than the " + commission.FormatCents(orig.amount-orig.refunded) + " left of that payment."
-		case !in.PaidOn.IsZero() && paid.Before(day(orig.paidOn)):
-			fe["paid_on"] = "Can't be before the refunded payment."
-		}
-	}
-	return fe
 }
 
 // insertRevenueRows writes the plan's payments in one statement, as
