@@ -23,6 +23,7 @@ import (
 	"github.com/allyway/allyway/internal/ledger"
 	"github.com/allyway/allyway/internal/notify"
 	"github.com/allyway/allyway/internal/referral"
+	"github.com/allyway/allyway/internal/rollup"
 	"github.com/allyway/allyway/internal/survey"
 )
 
@@ -53,6 +54,7 @@ func register(workers *river.Workers, d Deps) error {
 		river.AddWorkerSafely(workers, alert.NewScanWorker(d.Pool, d.Logger)),
 		river.AddWorkerSafely(workers, alert.NewDigestWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, survey.NewClientSurveyWorker(d.Pool, d.BaseURL, d.Logger)),
+		river.AddWorkerSafely(workers, &rollup.Worker{Pool: d.Pool, Logger: d.Logger}),
 		// river.AddWorkerSafely(workers, somepkg.NewSomethingWorker(...)),
 	)
 }
@@ -70,6 +72,8 @@ func periodicJobs() []*river.PeriodicJob {
 		alert.ScanPeriodicJob(),   // daily 05:00 UTC, and at start
 		alert.DigestPeriodicJob(), // Mondays 07:00 UTC
 		survey.ClientSurveyPeriodicJob(),
+		rollup.RefreshPeriodicJob(), // every minute, and at start
+		rollup.RebuildPeriodicJob(), // daily 03:00 UTC
 	}
 }
 

@@ -377,6 +377,10 @@ func seedReviewTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, refer
 		{`INSERT INTO partner_surveys (tenant_id, partner_id, user_id, year, score) VALUES ($1, $2, $3, 2026, 9)`, []any{tenantID, partnerID, userID}, nil},
 		{`INSERT INTO program_inputs (tenant_id, quarter, total_new_revenue_cents) VALUES ($1, '2026-Q3', 100000000)`, []any{tenantID}, nil},
 		{`INSERT INTO alerts (tenant_id, kind, partner_id, key, message) VALUES ($1, 'silent_partner', $2, 'silent:seed', 'No referral for 90 days')`, []any{tenantID, partnerID}, nil},
+		// 00009_rollups (the triggers have marked the partner already).
+		{`INSERT INTO rollup_dirty (tenant_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, []any{tenantID, partnerID}, nil},
+		{`INSERT INTO partner_months (tenant_id, partner_id, month, received) VALUES ($1, $2, '2026-07-01', 1)`, []any{tenantID, partnerID}, nil},
+		{`INSERT INTO partner_month_money (tenant_id, partner_id, month, currency, revenue_received_cents) VALUES ($1, $2, '2026-07-01', 'USD', 100)`, []any{tenantID, partnerID}, nil},
 	})
 }
 
