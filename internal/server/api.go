@@ -58,6 +58,8 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.apiLedgerRoutes(r)     // api_ledger.go: /revenue-events, /commission-entries
 		s.apiPayoutRoutes(r)     // api_payout.go: /payouts
 		s.apiAlertRoutes(r)      // api_alert.go: /alerts, /program-inputs/{quarter}
+		s.apiScorecardRoutes(r)  // api_scorecard.go: /scorecards
+		s.apiProgramRoutes(r)    // api_program.go: /program
 	})
 }
 

@@ -74,6 +74,7 @@ func (s *Server) routes() http.Handler {
 				s.portalStatementRoutes(r)  // portal_statement.go: quarterly statements (HTML, PDF, CSV)
 				s.portalTaxRoutes(r)        // portal_tax.go: the partner's tax details
 				s.portalReviewRoutes(r)     // portal_review.go: the partner's reviews and its action items
+				s.portalScorecardRoutes(r)  // portal_scorecard.go: the shared part of the partner's scorecard
 				// portal_survey.go: the yearly partner satisfaction survey
 				s.portalSurveyRoutes(r)
 			})
@@ -92,6 +93,7 @@ func (s *Server) staffRoutes(r chi.Router) {
 		r.With(s.requireCap(auth.ManagePartners)).Post("/", s.partnerCreate)
 		r.Route("/{id}", func(r chi.Router) {
 			r.Get("/", s.partnerShow)       // partner.go: the overview tab
+			s.partnerScorecardRoutes(r)     // scorecard.go: the quarterly scorecard, its PDF
 			s.partnerProfileRoutes(r)       // partner_profile.go: profile, lifecycle, contacts
 			s.partnerFitRoutes(r)           // partner_fit.go: fit analysis and services covered
 			s.partnerQualificationRoutes(r) // partner_qualification.go: scorecard, references, red flags, decision
@@ -113,6 +115,7 @@ func (s *Server) staffRoutes(r chi.Router) {
 	s.agreementRoutes(r)  // agreement.go: every partner's agreement, renewals
 	s.enablementRoutes(r) // enablement.go: the enablement library and hot opportunity profiles
 	s.reviewRoutes(r)     // review.go: reviews overdue, due soon and scheduled
+	s.programRoutes(r)    // program.go: the program dashboard
 	s.benchRoutes(r)      // bench_ceiling.go: the ceiling page, only with ALLYWAY_BENCH_ROUTES=1
 	s.alertRoutes(r)      // alert.go: alerts (open, resolved, run the checks); program_input.go: program inputs
 	r.Route("/commissions", func(r chi.Router) {

@@ -195,6 +195,7 @@ func staffMain(s *StaffNav) []navItem {
 	base := "/t/" + s.TenantSlug
 	return []navItem{
 		{"dashboard", "Dashboard", base},
+		{"program", "Program", base + "/program"},
 		{"alerts", "Alerts", base + "/alerts"},
 		{"referrals", "Referrals", base + "/referrals"},
 		{"partners", "Partners", base + "/partners"},

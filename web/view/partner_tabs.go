@@ -23,6 +23,7 @@ type partnerTab struct {
 
 var partnerTabs = []partnerTab{
 	{"overview", "Overview", ""},
+	{"scorecard", "Scorecard", "/scorecard"},
 	{"fit", "Fit & services", "/fit"},
 	{"qualification", "Qualification", "/qualification"},
 	{"agreements", "Agreements", "/agreements"},
