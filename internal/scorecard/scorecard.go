@@ -55,7 +55,7 @@ type Figures struct {
 // with the quarter: counts, won revenue and fees each way.
 type Reciprocity struct {
 	Received, Sent             int64
-	RatioX10                   *int64 // the larger over the smaller × 10 (12 vs 2 → 60); nil when both are 0
+	RatioX10                   *int64 // the larger over the smaller × 10 (12 vs 2 → 60); nil when either side is 0 (no ratio to none)
 	Leaning                    string // "us" (we send more), "them" (they send more) or "even"
 	RevenueReceivedCents       int64
 	RevenueSentCents           int64
