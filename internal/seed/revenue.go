@@ -23,14 +23,13 @@ func seedRevenue(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, _, staff ma
 		today = ref
 	}
 	finance := staff["finance@northwind.example"]
-	// The 20 earliest engagements (a history) and the 20 latest that have
-	// started a month ago (payments still falling due).
-	rows, err := tx.Query(ctx, `WITH g AS (SELECT e.id, e.kind, e.value_cents, e.started_on, r.number
-			FROM engagements e JOIN referrals r ON r.tenant_id = e.tenant_id AND r.id = e.referral_id
-			WHERE e.tenant_id = $1 AND e.started_on <= $2::date - 30)
-		SELECT * FROM ((SELECT * FROM g ORDER BY started_on, id LIMIT 20)
-			UNION (SELECT * FROM g ORDER BY started_on DESC, id LIMIT 20)) x
-		ORDER BY started_on, id`, tenantID, today)
+	// Every engagement that started a month ago or more, so each quarter
+	// of the history has its client payments (the program dashboard's
+	// partner revenue, insights.go's program inputs).
+	rows, err := tx.Query(ctx, `SELECT e.id, e.kind, e.value_cents, e.started_on, r.number
+		FROM engagements e JOIN referrals r ON r.tenant_id = e.tenant_id AND r.id = e.referral_id
+		WHERE e.tenant_id = $1 AND e.started_on <= $2::date - 30
+		ORDER BY e.started_on, e.id`, tenantID, today)
 	if err != nil {
 		return err
 	}

@@ -164,6 +164,7 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 			seedReferrals,      // referrals.go: two years of referrals both ways
 			seedRevenue,        // revenue.go: client payments, a credit note, their accruals
 			seedPayouts,        // payouts.go: review, paid and open payout batches, tax details, statements
+			seedInsights,       // insights.go: reviews, client and partner satisfaction, program inputs
 		} {
 			if err := seed(ctx, tx, id, partners, staff); err != nil {
 				return err
