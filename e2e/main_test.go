@@ -44,6 +44,8 @@ type app struct {
 	// Owner connects as the schema owner (a superuser in tests), for
 	// inspecting what the browser did.
 	Owner *pgxpool.Pool
+	// DB is the app role's, for arranging data as the app would (the demo seed).
+	DB *db.DB
 }
 
 // startApp mirrors internal/server's test harness (newHarness).
@@ -78,7 +80,7 @@ func startApp(t *testing.T) *app {
 		Outbox:  notify.NewOutbox(river),
 		DevMail: true,
 	})
-	return &app{URL: ts.URL, Owner: owner}
+	return &app{URL: ts.URL, Owner: owner, DB: db.New(pool)}
 }
 
 // testLogger discards the server's logs unless TEST_LOG is set.

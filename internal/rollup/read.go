@@ -102,18 +102,29 @@ func Sum(ctx context.Context, q db.Querier, tenantID uuid.UUID, qry Query) ([]Ro
 	key := qry.key()
 	byKey := map[string]*Row{}
 	var order []string
-	rows, err := q.Query(ctx, `WITH m AS (SELECT `+key+` AS g, * FROM partner_months WHERE `+where+`),
-		p AS (SELECT g, count(v) AS n,
+	// Sums and percentiles are grouped separately, then joined on the
+	// group's text (never NULL, so a hash join): a join on IS NOT DISTINCT
+	// FROM made the planner re-run the percentiles per month row.
+	rows, err := q.Query(ctx, `WITH m AS MATERIALIZED (SELECT coalesce(`+key+`::text, '') AS g, * FROM partner_months WHERE `+where+`),
+		p AS MATERIALIZED (SELECT g, count(v) AS n,
 				percentile_disc(0.5) WITHIN GROUP (ORDER BY v) AS p50,
 				percentile_disc(0.9) WITHIN GROUP (ORDER BY v) AS p90
-			FROM m, unnest(m.response_minutes) v GROUP BY g)
-		SELECT m.g::text, sum(received), sum(sent), sum(open_submitted), sum(open_acknowledged), sum(open_contacted),
-			sum(open_meeting), sum(open_proposal), sum(reached_contacted), sum(reached_meeting), sum(reached_proposal),
-			sum(reached_won), sum(won_received), sum(lost_received), sum(won_sent), sum(lost_sent),
-			sum(fit_good), sum(fit_poor), sum(sla_ours), sum(sla_theirs), sum(csat_sum), sum(csat_count),
-			coalesce(min(p.n), 0), min(p.p50), min(p.p90)
-		FROM m LEFT JOIN p ON p.g IS NOT DISTINCT FROM m.g
-		GROUP BY m.g ORDER BY m.g`, qry.args(tenantID)...)
+			FROM m, unnest(m.response_minutes) v GROUP BY g),
+		s AS (SELECT g, sum(received) AS received, sum(sent) AS sent, sum(open_submitted) AS open_submitted,
+			sum(open_acknowledged) AS open_acknowledged, sum(open_contacted) AS open_contacted,
+			sum(open_meeting) AS open_meeting, sum(open_proposal) AS open_proposal, sum(reached_contacted) AS reached_contacted,
+			sum(reached_meeting) AS reached_meeting, sum(reached_proposal) AS reached_proposal,
+			sum(reached_won) AS reached_won, sum(won_received) AS won_received, sum(lost_received) AS lost_received,
+			sum(won_sent) AS won_sent, sum(lost_sent) AS lost_sent, sum(fit_good) AS fit_good, sum(fit_poor) AS fit_poor,
+			sum(sla_ours) AS sla_ours, sum(sla_theirs) AS sla_theirs, sum(csat_sum) AS csat_sum, sum(csat_count) AS csat_count
+			FROM m GROUP BY g)
+		SELECT nullif(s.g, ''), s.received, s.sent, s.open_submitted, s.open_acknowledged, s.open_contacted,
+			s.open_meeting, s.open_proposal, s.reached_contacted, s.reached_meeting, s.reached_proposal,
+			s.reached_won, s.won_received, s.lost_received, s.won_sent, s.lost_sent,
+			s.fit_good, s.fit_poor, s.sla_ours, s.sla_theirs, s.csat_sum, s.csat_count,
+			coalesce(p.n, 0), p.p50, p.p90
+		FROM s LEFT JOIN p ON p.g = s.g
+		ORDER BY s.g`, qry.args(tenantID)...)
 	if err != nil {
 		return nil, fmt.Errorf("rollup: sum: %w", err)
 	}

@@ -69,6 +69,7 @@ type PaginationProps struct {
 	From    int
 	To      int
 	Total   int
+	More    bool   // Total is a lower bound: "of more than Total"
 	Label   string // aria-label of the <nav>; "Pagination" when empty
 }
 
@@ -238,6 +239,7 @@ func portalItems(p *PortalNav) []navItem {
 		{"agreement", "Agreement", base + "/agreement"},
 		{"commissions", "Commissions", base + "/commissions"},
 		{"reviews", "Reviews", base + "/reviews"},
+		{"scorecard", "Scorecard", base + "/scorecard"},
 		{"resources", "Resources", base + "/resources"},
 		{"team", "Team", base + "/team"},
 	}
@@ -264,6 +266,9 @@ func showing(p PaginationProps) string {
 	}
 	if to < from {
 		to = from
+	}
+	if p.More {
+		return "Showing " + strconv.Itoa(from) + "–" + strconv.Itoa(to) + " of more than " + strconv.Itoa(p.Total)
 	}
 	if to > p.Total {
 		to = p.Total

@@ -37,6 +37,9 @@ type DashboardProps struct {
 	// OpenAlerts counts every open one.
 	Alerts     []AlertRow
 	OpenAlerts int
+	// Program is the last complete quarter's ROI and revenue share
+	// (dashboard.templ's program card).
+	Program DashProgram
 }
 
 // DashAgreement is one agreement on the dashboard's renewals card.
