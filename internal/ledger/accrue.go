@@ -106,15 +106,18 @@ func AccruePending(ctx context.Context, d *db.DB, tenantID uuid.UUID, batch int,
 			var total Stats
 			for {
 				var st Stats
+				var full bool
 				if err := d.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-					st, err = accrueBatch(ctx, tx, tenantID, nil, batch, share{Workers, w}, now)
+					st, full, err = accrueNext(ctx, tx, tenantID, nil, batch, share{Workers, w}, now)
 					return err
 				}); err != nil {
 					results <- result{total, err}
 					return
 				}
 				total.add(st)
-				if st.Events < batch {
+				// Done when the queue had no full batch left, or when none of
+				// a full one could be taken (held by other transactions).
+				if !full || st.Events == 0 {
 					results <- result{total, nil}
 					return
 				}
@@ -163,49 +166,6 @@ type pendingEvent struct {
 	netDays                                 *int32
 }
 
-// lockSQL picks and locks a batch of pending events, in payment order; a
-// separate query (detailSQL) joins the facts, so the planner sees the
-// batch's ids as a list rather than guessing a CTE's size.
-const lockSQL = `SELECT e.id FROM revenue_events e
-	WHERE e.tenant_id = $1 AND e.accrual_status = 'pending' %s
-	ORDER BY e.paid_on, e.created_at, e.id
-	%s
-	FOR UPDATE SKIP LOCKED`
-
-const detailSQL = `
-WITH tz AS (SELECT coalesce((SELECT time_zone FROM tenant_settings WHERE tenant_id = $1), 'UTC') AS zone),
-ev AS (SELECT * FROM revenue_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])),
--- The facts of each referral (and credited partner) of the batch, looked up
--- once per referral rather than once per payment: its first engagement and
--- the agreement version in force.
-rf AS (SELECT x.referral_id, x.partner_id, r.direction, coalesce(r.closed_at, r.submitted_at) AS anchor,
-		f.id AS first_id, f.started_on AS first_started,
-		a.id AS agreement_id, a.rules, a.payment_trigger, a.payment_net_days
-	FROM (SELECT DISTINCT referral_id, partner_id FROM ev) x
-	JOIN referrals r ON r.tenant_id = $1 AND r.id = x.referral_id
-	CROSS JOIN LATERAL (SELECT f.id, f.started_on FROM engagements f
-		WHERE f.tenant_id = $1 AND f.referral_id = x.referral_id
-		ORDER BY f.started_on, f.created_at, f.id LIMIT 1) f
-	LEFT JOIN LATERAL (SELECT a.id, a.rules, a.payment_trigger, a.payment_net_days FROM agreements a, tz
-		WHERE a.tenant_id = $1 AND a.partner_id = x.partner_id
-		  AND (a.id = r.agreement_id
-		       OR (a.status IN ('active', 'superseded', 'expired', 'terminated')
-		           AND a.effective_from <= (r.submitted_at AT TIME ZONE tz.zone)::date
-		           AND (a.effective_to IS NULL OR a.effective_to >= (r.submitted_at AT TIME ZONE tz.zone)::date)))
-		ORDER BY a.id = r.agreement_id DESC, a.version DESC LIMIT 1) a ON true)
-SELECT e.id, e.engagement_id, e.referral_id, e.partner_id, e.amount_cents, e.currency, e.paid_on,
-	e.refund_of_id, o.paid_on,
-	g.started_on, g.ended_on, g.id = rf.first_id, rf.first_started,
-	coalesce(c.active, true) AND (g.ended_on IS NULL OR g.ended_on >= e.paid_on),
-	rf.direction, rf.anchor,
-	rf.agreement_id, rf.rules, rf.payment_trigger, rf.payment_net_days
-FROM ev e
-JOIN rf ON rf.referral_id = e.referral_id AND rf.partner_id = e.partner_id
-JOIN engagements g ON g.tenant_id = e.tenant_id AND g.id = e.engagement_id
-LEFT JOIN clients c ON c.tenant_id = g.tenant_id AND c.id = g.client_id
-LEFT JOIN revenue_events o ON o.tenant_id = e.tenant_id AND o.id = e.refund_of_id
-ORDER BY e.paid_on, e.created_at, e.id`
-
 // ruleKey identifies what a rule has earned on a referral; payKey what it
 // earned on one payment (and its refunds).
 type ruleKey struct {
@@ -218,70 +178,28 @@ type payKey struct {
 }
 
 func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *RevenueEvent, limit int, sh share, now time.Time) (Stats, error) {
-	// The batch's queries take arrays of thousands of ids. pgx prepares
-	// statements, and after five runs PostgreSQL may switch to a generic
-	// plan that guesses an array of one element: nested loops over the
-	// whole batch for every referral (5 s a batch instead of 50 ms). Plan
-	// each with its real parameters.
-	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-		return Stats{}, apperr.Internal(err)
+	st, _, err := accrueNext(ctx, tx, tenantID, one, limit, sh, now)
+	return st, err
+}
+
+// accrueNext accrues, in tx, the pending events of one's referral up to
+// one or else the next limit pending events of the share of partners.
+// full says whether limit events were picked (more may be pending).
+func accrueNext(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *RevenueEvent, limit int, sh share, now time.Time) (st Stats, full bool, err error) {
+	batch, full, err := nextBatch(ctx, tx, tenantID, one, limit, sh)
+	if err != nil || len(batch) == 0 {
+		return Stats{}, full, err
 	}
-	var rows pgx.Rows
-	var err error
-	if one != nil {
-		// The event and the pending events of its referral before it.
-		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, `AND e.referral_id = $2 AND (e.paid_on, e.created_at, e.id) <= ($3::date, $4::timestamptz, $5::uuid)`, ""),
-			tenantID, one.ReferralID, one.PaidOn, one.CreatedAt, one.ID)
-	} else if sh.of > 1 {
-		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, `AND get_byte(uuid_send(e.partner_id), 15) % $3 = $4`, "LIMIT $2"),
-			tenantID, limit, sh.of, sh.part)
-	} else {
-		rows, err = tx.Query(ctx, fmt.Sprintf(lockSQL, "", "LIMIT $2"), tenantID, limit)
-	}
-	if err != nil {
-		return Stats{}, apperr.Internal(err)
-	}
-	locked, err := pgx.CollectRows(rows, pgx.RowTo[pgtype.UUID])
-	if err != nil {
-		return Stats{}, apperr.Internal(err)
-	}
-	batch := make([]uuid.UUID, len(locked))
-	for i, id := range locked {
-		batch[i] = id.Bytes
-	}
-	if len(batch) == 0 {
-		return Stats{}, nil
-	}
-	rows, err = tx.Query(ctx, detailSQL, tenantID, pgUUIDs(batch))
-	if err != nil {
-		return Stats{}, apperr.Internal(err)
-	}
-	var evs []pendingEvent
-	for rows.Next() {
-		var p pendingEvent
-		// uuids scanned as pgtype.UUID: pgx's path for google/uuid goes through text.
-		var id, engagementID, referralID, partnerID, refundOf, agreementID pgtype.UUID
-		if err := rows.Scan(&id, &engagementID, &referralID, &partnerID, &p.amount, &p.currency, &p.paidOn,
-			&refundOf, &p.refundedPaidOn, &p.startedOn, &p.endedOn, &p.firstEngagement, &p.firstStartedOn,
-			&p.clientActive, &p.direction, &p.anchor, &agreementID, &p.rules, &p.trigger, &p.netDays); err != nil {
-			rows.Close()
-			return Stats{}, apperr.Internal(err)
-		}
-		p.id, p.engagementID, p.referralID, p.partnerID = id.Bytes, engagementID.Bytes, referralID.Bytes, partnerID.Bytes
-		if refundOf.Valid {
-			p.refundOf = ptr(uuid.UUID(refundOf.Bytes))
-		}
-		if agreementID.Valid {
-			p.agreementID = ptr(uuid.UUID(agreementID.Bytes))
-		}
-		evs = append(evs, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Stats{}, apperr.Internal(err)
-	}
-	if len(evs) == 0 {
-		return Stats{}, nil
+	st, err = accrueEvents(ctx, tx, tenantID, batch, now)
+	return st, full, err
+}
+
+// accrueEvents locks and accrues the batch's events that are still
+// pending, in payment order.
+func accrueEvents(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, batch []uuid.UUID, now time.Time) (Stats, error) {
+	evs, err := loadEvents(ctx, tx, tenantID, batch)
+	if err != nil || len(evs) == 0 {
+		return Stats{}, err
 	}
 
 	// The rules of each agreement version of the batch, parsed once.
@@ -336,7 +254,7 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 	earned := map[ruleKey]int64{}
 	earnedPay := map[payKey]int64{}
 	flatPaid := map[ruleKey]bool{}
-	rows, err = tx.Query(ctx, `SELECT je.referral_id, je.agreement_id, je.rule_index,
+	rows, err := tx.Query(ctx, `SELECT je.referral_id, je.agreement_id, je.rule_index,
 			CASE WHEN je.referral_id = ANY($3) THEN (SELECT coalesce(ev.refund_of_id, ev.id) FROM revenue_events ev
 				WHERE ev.tenant_id = je.tenant_id AND ev.id = je.revenue_event_id) END,
 			sum(je.amount_cents), bool_or(je.kind = 'accrual' AND je.rule->>'kind' = 'flat_fee')
@@ -461,7 +379,7 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 			}
 			ruleJSON := pr.json[i]
 			rate := res.RateBP
-			e := Entry{ID: uuid.New(), Kind: kind, PartnerID: p.partnerID, ReferralID: ptr(p.referralID),
+			e := Entry{ID: newEntryID(), Kind: kind, PartnerID: p.partnerID, ReferralID: ptr(p.referralID),
 				EngagementID: ptr(p.engagementID), RevenueEventID: ptr(p.id), AgreementID: p.agreementID,
 				RuleIndex: &idx, Rule: &rule, Direction: rule.Direction, AmountCents: res.AmountCents,
 				Currency: p.currency, RateBP: &rate, DueOn: dueOn(p, p.trigger, p.netDays), Explanation: res.Explanation}
@@ -488,9 +406,8 @@ func accrueBatch(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, one *Revenu
 		}
 	}
 
-	// Writing entries runs foreign-key checks per row now and balance checks
-	// per entry at commit: those keep their cached plans (replanning each
-	// doubled the run).
+	// Writing entries runs foreign-key checks per row: those keep their
+	// cached plans (replanning each doubled the run).
 	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = auto`); err != nil {
 		return st, apperr.Internal(err)
 	}
@@ -728,7 +645,7 @@ func (f *facts) topUps(ctx context.Context, p pendingEvent, rule commission.Rule
 		}
 		rate := r.RateBP
 		ev, ref, eng := priors[i].event, priors[i].referral, priors[i].engagement
-		out = append(out, Entry{ID: uuid.New(), Kind: kind, PartnerID: p.partnerID, ReferralID: &ref,
+		out = append(out, Entry{ID: newEntryID(), Kind: kind, PartnerID: p.partnerID, ReferralID: &ref,
 			EngagementID: &eng, RevenueEventID: &ev, AgreementID: p.agreementID, RuleIndex: &idx, Rule: &rule,
 			Direction: rule.Direction, AmountCents: r.AmountCents, Currency: p.currency, RateBP: &rate, TopUpBP: rate,
 			DueOn: dueOn(p, p.trigger, p.netDays), Explanation: r.Explanation})

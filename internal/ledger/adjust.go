@@ -61,7 +61,7 @@ func Adjust(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in AdjustInput) 
 	if len(fe) > 0 {
 		return Entry{}, apperr.Invalid(fe)
 	}
-	e := Entry{ID: uuid.New(), Kind: KindAdjustment, PartnerID: in.PartnerID, ReferralID: ref, Direction: in.Direction,
+	e := Entry{ID: newEntryID(), Kind: KindAdjustment, PartnerID: in.PartnerID, ReferralID: ref, Direction: in.Direction,
 		AmountCents: in.AmountCents, Currency: in.Currency, Reason: reason, CreatedBy: nilIfZero(in.CreatedBy),
 		Explanation: "Adjustment of " + commission.FormatCents(in.AmountCents) + ": " + reason}
 	return post(ctx, tx, tenantID, e, "ledger.adjust")
@@ -107,7 +107,7 @@ func postPayout(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, in payoutInp
 	if in.Direction == commission.WeReceive {
 		explanation = "Received" + num + ": " + commission.FormatCents(in.AmountCents) + ", reference " + ref
 	}
-	e := Entry{ID: uuid.New(), Kind: KindPayout, PartnerID: in.PartnerID, Direction: in.Direction,
+	e := Entry{ID: newEntryID(), Kind: KindPayout, PartnerID: in.PartnerID, Direction: in.Direction,
 		AmountCents: -in.AmountCents, Currency: in.Currency, Reason: ref, CreatedBy: nilIfZero(in.CreatedBy), PayoutID: &in.PayoutID,
 		Explanation: explanation}
 	return post(ctx, tx, tenantID, e, "ledger.payout")

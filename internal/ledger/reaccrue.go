@@ -207,10 +207,12 @@ func RetryableNoAgreement(ctx context.Context, q db.Querier, tenantID uuid.UUID,
 }
 
 // HasPending reports whether the firm has revenue events waiting to be
-// accrued (an index-only check).
+// accrued (a probe of the accrual queue).
 func HasPending(ctx context.Context, q db.Querier, tenantID uuid.UUID) (bool, error) {
 	var yes bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revenue_events WHERE tenant_id = $1 AND accrual_status = 'pending')`,
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accrual_queue q
+			JOIN revenue_events e ON e.tenant_id = q.tenant_id AND e.id = q.revenue_event_id
+			WHERE q.tenant_id = $1 AND e.accrual_status = 'pending')`,
 		tenantID).Scan(&yes); err != nil {
 		return false, apperr.Internal(err)
 	}
