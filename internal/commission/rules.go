@@ -300,7 +300,39 @@ const (
 	ReasonNoRevenue        = "no revenue"
 	ReasonNothingToReverse = "nothing earned to reverse"
 	ReasonZeroShare        = "no share for this party"
+	// ReasonOnlyInbound and ReasonOnlyOutbound: a rule of one direction on
+	// a referral of the other (AppliesTo).
+	ReasonOnlyInbound  = "this rule pays on referrals the partner sends us, not on ones we send"
+	ReasonOnlyOutbound = "this rule pays on referrals we send the partner, not on ones they send us"
 )
+
+// The directions of a referral, as stored on it.
+const (
+	// Inbound: the partner referred the client to us.
+	Inbound = "inbound"
+	// Outbound: we referred the client to the partner.
+	Outbound = "outbound"
+)
+
+// AppliesTo says whether the rule earns on revenue of a referral of the
+// given direction, and if not, why. We pay partners for what they refer
+// to us (we_pay rules apply to inbound referrals) and partners pay us for
+// what we refer to them (we_receive rules apply to outbound ones). A
+// co-delivery split divides a jointly delivered engagement whoever
+// brought the client, and reciprocity pays nothing either way: both apply
+// to every referral.
+func (r Rule) AppliesTo(referralDirection string) (bool, string) {
+	if r.Kind == CoDeliverySplit || r.Kind == ReciprocityOnly {
+		return true, ""
+	}
+	switch {
+	case r.Direction == WePay && referralDirection != Inbound:
+		return false, ReasonOnlyInbound
+	case r.Direction == WeReceive && referralDirection != Outbound:
+		return false, ReasonOnlyOutbound
+	}
+	return true, ""
+}
 
 // ReasonAfterOngoing is the reason for a payment after an ongoing rule's
 // months ("after the 12 months of the ongoing rule").

@@ -309,6 +309,10 @@ func accrueEvents(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, batch []uu
 		n := 0
 		for i, rule := range rules {
 			idx := int32(i)
+			if ok, why := rule.AppliesTo(p.direction); !ok {
+				reasons = append(reasons, fmt.Sprintf("rule %d: %s", i+1, why))
+				continue
+			}
 			rk := ruleKey{p.referralID, *p.agreementID, idx}
 			ev := commission.Event{AmountCents: p.amount, PaidOn: p.paidOn, FirstEngagement: p.firstEngagement,
 				EngagementStartedOn: p.startedOn}
@@ -479,10 +483,11 @@ type facts struct {
 }
 
 type reachedKey struct {
-	partner uuid.UUID
-	period  commission.Period
-	start   time.Time
-	on      time.Time
+	partner   uuid.UUID
+	direction string
+	period    commission.Period
+	start     time.Time
+	on        time.Time
 }
 
 type ordinalKey struct {
@@ -497,7 +502,7 @@ type convKey struct {
 	on        time.Time
 }
 
-// wonOrdinal is the referral's position among the partner's won referrals
+// wonOrdinal is the referral's position among the partner's won referrals of the same direction
 // of the period it falls in (won ones by closing time; a referral not won
 // counts as the next one).
 func (f *facts) wonOrdinal(ctx context.Context, p pendingEvent, period commission.Period) (int64, error) {
@@ -512,8 +517,8 @@ func (f *facts) wonOrdinal(ctx context.Context, p pendingEvent, period commissio
 	var n int64
 	if err := f.tx.QueryRow(ctx, `SELECT count(*) FROM referrals w
 		WHERE w.tenant_id = $1 AND coalesce(w.credited_partner_id, w.partner_id) = $2 AND w.status = 'won'
-		  AND w.closed_at >= $3 AND (w.closed_at, w.id) < ($4::timestamptz, $5::uuid)`,
-		f.tenantID, p.partnerID, start, p.anchor, p.referralID).Scan(&n); err != nil {
+		  AND w.direction = $6 AND w.closed_at >= $3 AND (w.closed_at, w.id) < ($4::timestamptz, $5::uuid)`,
+		f.tenantID, p.partnerID, start, p.anchor, p.referralID, p.direction).Scan(&n); err != nil {
 		return 0, apperr.Internal(err)
 	}
 	f.ordinal[k] = n + 1
@@ -556,7 +561,7 @@ func periodBounds(anchor time.Time, period commission.Period) (start, end time.T
 	return start, start.AddDate(1, 0, 0)
 }
 
-// wonByPayment is how many referrals the partner had won in the period of
+// wonByPayment is how many referrals of the same direction the partner had won in the period of
 // the referral by the end of the payment's day (at least the referral's
 // own ordinal): the tier a retroactive rule has reached for this payment.
 func (f *facts) wonByPayment(ctx context.Context, p pendingEvent, period commission.Period) (int64, error) {
@@ -564,15 +569,15 @@ func (f *facts) wonByPayment(ctx context.Context, p pendingEvent, period commiss
 	if byDay := day(p.paidOn).AddDate(0, 0, 1); period == commission.CalendarYear && byDay.Before(end) {
 		end = byDay
 	}
-	k := reachedKey{p.partnerID, period, start, end}
+	k := reachedKey{p.partnerID, p.direction, period, start, end}
 	if n, ok := f.reached[k]; ok {
 		return n, nil
 	}
 	var n int64
 	if err := f.tx.QueryRow(ctx, `SELECT count(*) FROM referrals w
 		WHERE w.tenant_id = $1 AND coalesce(w.credited_partner_id, w.partner_id) = $2 AND w.status = 'won'
-		  AND w.closed_at >= $3 AND w.closed_at < $4`,
-		f.tenantID, p.partnerID, start, end).Scan(&n); err != nil {
+		  AND w.direction = $5 AND w.closed_at >= $3 AND w.closed_at < $4`,
+		f.tenantID, p.partnerID, start, end, p.direction).Scan(&n); err != nil {
 		return 0, apperr.Internal(err)
 	}
 	ord, err := f.wonOrdinal(ctx, p, period)

@@ -110,11 +110,17 @@ func (m *firm) agreement(partnerID uuid.UUID, from string, netDays int, rules ..
 
 // referral adds a referral of the partner submitted on `on`, won the same day.
 func (m *firm) referral(partnerID uuid.UUID, company, on string) uuid.UUID {
+	return m.referralOf(partnerID, company, on, commission.Inbound)
+}
+
+// referralOf adds a won referral of the direction: inbound (the partner's
+// to us) or outbound (ours to the partner).
+func (m *firm) referralOf(partnerID uuid.UUID, company, on, direction string) uuid.UUID {
 	prospect := m.f.id(`INSERT INTO referral_prospects (tenant_id, partner_id, contact_name) VALUES ($1, $2, 'Pat') RETURNING id`, m.id, partnerID)
 	at := date(on).Add(10 * time.Hour)
 	return m.f.id(`INSERT INTO referrals (tenant_id, direction, partner_id, prospect_id, client_company, client_name_norm,
 			status, submitted_at, closed_at, status_changed_at)
-		VALUES ($1, 'inbound', $2, $3, $4, lower($4), 'won', $5, $5, $5) RETURNING id`, m.id, partnerID, prospect, company, at)
+		VALUES ($1, $6, $2, $3, $4, lower($4), 'won', $5, $5, $5) RETURNING id`, m.id, partnerID, prospect, company, at, direction)
 }
 
 // engagement adds an engagement of the referral.
@@ -211,4 +217,15 @@ func amounts(es []ledger.Entry, kind string) []int64 {
 		}
 	}
 	return out
+}
+
+// why is WhyNothingEarned's answer for one referral.
+func (m *firm) why(referralID uuid.UUID) string {
+	m.f.t.Helper()
+	var why map[uuid.UUID]string
+	require.NoError(m.f.t, m.f.db.InTenant(context.Background(), m.id, func(tx pgx.Tx) (err error) {
+		why, err = ledger.WhyNothingEarned(context.Background(), tx, m.id, []uuid.UUID{referralID})
+		return err
+	}))
+	return why[referralID]
 }

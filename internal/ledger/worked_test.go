@@ -186,3 +186,62 @@ func TestWorkedVolumeTiersFromThreshold(t *testing.T) {
 	require.Equal(t, int64(4*100_000+7*150_000+200_000), m.payable(p))
 	require.Empty(t, m.reconcile())
 }
+
+// Direction: we pay a partner on what it refers to us and it pays us on
+// what we refer to it. One agreement with 20% we_pay and 10% we_receive on
+// first projects: a $10,000 payment on the partner's referral accrues
+// $2,000 we owe; the same on our referral to them accrues $1,000 they owe
+// us; neither accrues the other rule. A partner whose agreement only pays
+// them earns nothing on our referral, and says why. Volume tiers count
+// only referrals of the rule's direction.
+func TestWorkedDirections(t *testing.T) {
+	t.Parallel()
+	m := newFixture(t).firm()
+	p := m.partner("Brightline Advisory")
+	m.agreement(p, "2025-01-01", 30,
+		commission.Rule{Kind: commission.PercentFirstProject, Direction: commission.WePay, RateBP: 2000},
+		commission.Rule{Kind: commission.PercentFirstProject, Direction: commission.WeReceive, RateBP: 1000})
+	in := m.referralOf(p, "Acme", "2025-02-01", commission.Inbound)
+	out := m.referralOf(p, "Globex", "2025-02-02", commission.Outbound)
+	m.mustPay(m.engagement(in, p, "project", 1_000_000, "2025-03-01"), 1_000_000, "2025-03-10")
+	m.mustPay(m.engagement(out, p, "project", 1_000_000, "2025-03-01"), 1_000_000, "2025-03-11")
+	require.Equal(t, ledger.Stats{Events: 2, Entries: 2}, m.accrue())
+	es := m.entries(p)
+	require.Len(t, es, 2)
+	require.Equal(t, commission.WePay, es[0].Direction)
+	require.Equal(t, in, *es[0].ReferralID)
+	require.Equal(t, int64(200_000), es[0].AmountCents)
+	require.Equal(t, commission.WeReceive, es[1].Direction)
+	require.Equal(t, out, *es[1].ReferralID)
+	require.Equal(t, int64(100_000), es[1].AmountCents)
+	require.Equal(t, int64(200_000), m.payable(p))
+	require.Empty(t, m.reconcile())
+
+	// Pays-only agreement: our referral earns nothing, and the reason says
+	// which way the rule pays.
+	q := m.partner("Harbor Legal")
+	m.agreement(q, "2025-01-01", 30, commission.Rule{Kind: commission.PercentFirstProject, Direction: commission.WePay, RateBP: 2000})
+	ours := m.referralOf(q, "Initech", "2025-02-03", commission.Outbound)
+	ev := m.mustPay(m.engagement(ours, q, "project", 1_000_000, "2025-03-01"), 1_000_000, "2025-03-12")
+	require.Equal(t, ledger.Stats{Events: 1, NothingDue: 1}, m.accrue())
+	require.Equal(t, ledger.StatusNothingDue, m.event(ev.ID).AccrualStatus)
+	require.Empty(t, m.entries(q))
+	why := m.why(ours)
+	require.Contains(t, why, "This rule pays on referrals the partner sends us, not on ones we send")
+
+	// Volume tiers: three outbound wins don't lift the partner's inbound
+	// referral past the first tier (10%).
+	v := m.partner("Summit Tax")
+	m.agreement(v, "2025-01-01", 30, commission.Rule{Kind: commission.TieredVolume, Direction: commission.WePay,
+		Period: commission.CalendarYear, Mode: commission.FromThreshold, Tiers: commission.DefaultVolumeTiers()})
+	for i := range 3 {
+		m.referralOf(v, "Ours", time.Date(2025, 1, 10+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), commission.Outbound)
+	}
+	theirs := m.referralOf(v, "Theirs", "2025-02-01", commission.Inbound)
+	m.mustPay(m.engagement(theirs, v, "project", 1_000_000, "2025-03-01"), 1_000_000, "2025-03-02")
+	m.accrue()
+	ve := m.entries(v)
+	require.Len(t, ve, 1)
+	require.Equal(t, int64(1000), *ve[0].RateBP)
+	require.Equal(t, int64(100_000), ve[0].AmountCents)
+}
