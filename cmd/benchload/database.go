@@ -96,6 +96,9 @@ type dataSet struct {
 	Seeded    bool           `json:"seeded_now"`
 	SeedTime  string         `json:"seed_time"`
 	Written   seed.ScaleCounts
+	// RolledUp firms had their rollups rebuilt by this run, in RollupTime.
+	RolledUp   int    `json:"rolled_up_firms"`
+	RollupTime string `json:"rollup_time,omitempty"`
 }
 
 // dataSet makes sure the data set of n referrals exists: its database,
@@ -145,6 +148,9 @@ func (s *server) dataSet(ctx context.Context, o options, n int, stdout io.Writer
 		return ds, err
 	}
 	ds.Largest, ds.Seeded, ds.SeedTime, ds.Written = res.Largest(), res.Seeded > 0, res.Elapsed.Round(time.Second).String(), res.Written
+	if ds.RolledUp = res.RolledUp; ds.RolledUp > 0 {
+		ds.RollupTime = res.RollupTime.Round(100 * time.Millisecond).String()
+	}
 	if ds.Seeded {
 		w := res.Written
 		fmt.Fprintf(stdout, "seeded in %s: %d partners, %d referrals, %d events, %d SLA breaches, %d engagements, "+
@@ -152,6 +158,9 @@ func (s *server) dataSet(ctx context.Context, o options, n int, stdout io.Writer
 			w.Breaches, w.Engagements, w.Payments, w.Refunds, w.Entries, w.Payouts)
 	} else {
 		fmt.Fprintf(stdout, "already seeded: reused (checked in %s)\n", res.Elapsed.Round(time.Millisecond))
+	}
+	if ds.RolledUp > 0 {
+		fmt.Fprintf(stdout, "rollups rebuilt for %d firms in %s\n", ds.RolledUp, ds.RollupTime)
 	}
 	return ds, nil
 }

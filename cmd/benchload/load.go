@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -37,9 +38,25 @@ var pages = []page{
 	{name: "partners", path: "/t/{slug}/partners"},
 	{name: "partner", path: "/t/{slug}/partners/{partner}"},
 	{name: "referrals", path: "/t/{slug}/referrals"},
-	{name: "scorecard", path: "/t/{slug}/partners/{partner}/scorecard", pending: true}, // issue 7
-	{name: "program", path: "/t/{slug}/program", pending: true},                        // issue 7
+	{name: "scorecard", path: "/t/{slug}/partners/{partner}/scorecard"}, // issue 7
+	{name: "program", path: "/t/{slug}/program"},                        // issue 7
 }
+
+// Issue 7's targets, printed next to the figures (measured, never asserted):
+// the scorecard and the program dashboard of the largest firm answer at
+// least targetRatio times the ceiling page's throughput, with a p99 under
+// targetP99 at the constant rate; their median moves less than
+// targetChange from the smaller data set to the larger; and the app stays
+// under targetRSS while loaded.
+const (
+	targetRatio  = 1.5
+	targetP99    = 50.0 // ms, at BENCH_RATE (300/s)
+	targetChange = 20.0 // % change of the median
+	targetRSS    = 150.0
+)
+
+// targetPages are the pages the ratio, p99 and median targets are for.
+var targetPages = []string{"scorecard", "program"}
 
 // phase is one measurement of one page.
 type phase struct {
@@ -68,7 +85,18 @@ type pageResult struct {
 	Ratio       float64 `json:"ratio_to_ceiling"`
 }
 
+// check is one of issue 7's targets as measured.
+type check struct {
+	Page   string  `json:"page,omitempty"` // empty: the app as a whole
+	What   string  `json:"what"`
+	Value  string  `json:"value"`
+	Target string  `json:"target"`
+	Met    bool    `json:"met"`
+	Figure float64 `json:"figure"`
+}
+
 type runResult struct {
+	Checks           []check      `json:"targets"`
 	DataSet          dataSet      `json:"data_set"`
 	Partner          string       `json:"partner_id"`
 	PartnerReferrals int          `json:"partner_referrals"`
@@ -90,6 +118,8 @@ type report struct {
 	Duration   string      `json:"duration"`
 	LogLevel   string      `json:"log_level"`
 	Runs       []runResult `json:"runs"`
+	// Compare are the median-change targets, from the first run to the last.
+	Compare []check `json:"compare_targets,omitempty"`
 }
 
 // measure starts the app on the data set and measures every page.
@@ -174,6 +204,7 @@ func measure(ctx context.Context, o options, srv *server, ds dataSet, stdout io.
 		res.Pages = append(res.Pages, pr)
 	}
 	res.LoadAfter = loadAvg()
+	res.Checks = runChecks(o.rate, res)
 	a.mu.Lock()
 	res.AppErrors = a.errN
 	a.mu.Unlock()
@@ -343,6 +374,7 @@ func printRun(w io.Writer, rep report, run runResult) {
 		"   measured in the closed loop: the app, PostgreSQL's processes, this load generator, and the rest of the machine\n"+
 		"   (other processes: noise). Memory: the app's VmRSS sampled every 100 ms under load, VmHWM its peak. Each phase %s.\n",
 		rep.Workers, rep.Rate, rep.Duration)
+	printChecks(w, "issue 7 targets at "+short(ds.Referrals)+" referrals", run.Checks)
 	for _, p := range run.Pages {
 		if p.RateSkipped != "" {
 			fmt.Fprintf(w, "   %s: constant rate %s\n", p.Name, p.RateSkipped)
@@ -381,15 +413,115 @@ func printComparison(w io.Writer, rep report) {
 			continue
 		}
 		pa := a.Pages[i]
-		// The constant-rate median when both ran it, else the closed loop's.
-		ma, mb, of := pa.Rate.P50, pb.Rate.P50, fmt.Sprintf("%d req/s", rep.Rate)
-		if pa.RateSkipped != "" || pb.RateSkipped != "" {
-			ma, mb, of = pa.Max.P50, pb.Max.P50, "closed loop"
-		}
+		ma, mb, of := medians(rep.Rate, pa, pb)
 		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%+.0f%%\t|\t%.0f\t%.0f\t%+.0f%%\t|\t%s\t\n", pb.Name, ma, mb, pct(ma, mb),
 			pa.Max.Throughput, pb.Max.Throughput, pct(pa.Max.Throughput, pb.Max.Throughput), of)
 	}
 	tw.Flush()
+	printChecks(w, "issue 7 target from "+short(a.DataSet.Referrals)+" to "+short(b.DataSet.Referrals), rep.Compare)
+}
+
+// medians are the two runs' medians of a page compared: at the constant
+// rate when both ran it, else the closed loop's (of says which).
+func medians(rate int, pa, pb pageResult) (ma, mb float64, of string) {
+	if pa.RateSkipped != "" || pb.RateSkipped != "" {
+		return pa.Max.P50, pb.Max.P50, "closed loop"
+	}
+	return pa.Rate.P50, pb.Rate.P50, fmt.Sprintf("%d req/s", rate)
+}
+
+// runChecks are issue 7's targets for one run: each target page's
+// throughput as a ratio of the ceiling page's and its p99 at the constant
+// rate, and the app's peak RSS over every page measured.
+func runChecks(rate int, run runResult) []check {
+	var out []check
+	var rss, hwm float64
+	for _, p := range run.Pages {
+		rss = max(rss, p.Max.RSSMB, p.Rate.RSSMB)
+		hwm = max(hwm, p.Max.HWMMB, p.Rate.HWMMB)
+	}
+	for _, name := range targetPages {
+		p, ok := run.page(name)
+		if !ok {
+			continue // not asked for (-pages)
+		}
+		if p.Status != "" {
+			out = append(out, check{Page: name, What: "measured", Value: p.Status, Target: "HTTP 200"})
+			continue
+		}
+		out = append(out, check{Page: name, What: "throughput", Value: fmt.Sprintf("%.0f req/s = %.2f× ceiling", p.Max.Throughput, p.Ratio),
+			Target: fmt.Sprintf("≥ %.1f× ceiling", targetRatio), Met: p.Ratio >= targetRatio, Figure: p.Ratio})
+		c := check{Page: name, What: fmt.Sprintf("p99 at %d req/s", rate), Target: fmt.Sprintf("< %.0f ms", targetP99)}
+		if p.RateSkipped != "" {
+			c.Value = p.RateSkipped
+		} else {
+			c.Value, c.Met, c.Figure = fmt.Sprintf("%.1f ms (p50 %.1f ms)", p.Rate.P99, p.Rate.P50), p.Rate.P99 < targetP99 && p.Rate.OK == p.Rate.Requests, p.Rate.P99
+			if p.Rate.OK != p.Rate.Requests {
+				c.Value += fmt.Sprintf(", %d errors", p.Rate.Requests-p.Rate.OK)
+			}
+		}
+		out = append(out, c)
+	}
+	if rss > 0 {
+		out = append(out, check{What: "app RSS under load", Value: fmt.Sprintf("%.0f MB (VmHWM %.0f MB)", rss, hwm),
+			Target: fmt.Sprintf("< %.0f MB", targetRSS), Met: rss < targetRSS, Figure: rss})
+	}
+	return out
+}
+
+// compareChecks are the median-change targets from the first run to the last.
+func compareChecks(rate int, runs []runResult) []check {
+	if len(runs) < 2 {
+		return nil
+	}
+	a, b := runs[0], runs[len(runs)-1]
+	var out []check
+	for _, name := range targetPages {
+		pa, okA := a.page(name)
+		pb, okB := b.page(name)
+		if !okA || !okB || pa.Status != "" || pb.Status != "" {
+			continue
+		}
+		ma, mb, of := medians(rate, pa, pb)
+		ch := pct(ma, mb)
+		out = append(out, check{Page: name, What: "median change", Figure: ch,
+			Value:  fmt.Sprintf("%+.0f%% (%.1f → %.1f ms, %s)", ch, ma, mb, of),
+			Target: fmt.Sprintf("within ±%.0f%%", targetChange), Met: ma > 0 && math.Abs(ch) < targetChange})
+	}
+	return out
+}
+
+// page is the run's result for the page of that name.
+func (r runResult) page(name string) (pageResult, bool) {
+	i := slices.IndexFunc(r.Pages, func(p pageResult) bool { return p.Name == name })
+	if i < 0 {
+		return pageResult{}, false
+	}
+	return r.Pages[i], true
+}
+
+// printChecks lists targets with met / MISSED.
+func printChecks(w io.Writer, title string, cs []check) {
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "   %s:\n", title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range cs {
+		verdict := "MISSED"
+		if c.Met {
+			verdict = "met"
+		}
+		fmt.Fprintf(tw, "     %s\t%s\t%s\ttarget %s\t%s\n", orApp(c.Page), c.What, c.Value, c.Target, verdict)
+	}
+	tw.Flush()
+}
+
+func orApp(page string) string {
+	if page == "" {
+		return "app"
+	}
+	return page
 }
 
 // short writes 100000 as 100k and 1000000 as 1M.

@@ -171,6 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.seedOnly {
 		return nil
 	}
+	rep.Compare = compareChecks(o.rate, rep.Runs)
 	printComparison(stdout, rep)
 	return writeReport(o, rep, stdout)
 }

@@ -48,3 +48,31 @@ func TestWithDatabase(t *testing.T) {
 	require.Equal(t, "100k", short(100_000))
 	require.Equal(t, "1M", short(1_000_000))
 }
+
+func TestChecks(t *testing.T) {
+	run := func(score, prog pageResult) runResult {
+		score.Name, prog.Name = "scorecard", "program"
+		return runResult{Pages: []pageResult{{Name: "ceiling", Ratio: 1, Max: phase{Throughput: 100, RSSMB: 40}}, score, prog}}
+	}
+	small := run(pageResult{Ratio: 2, Max: phase{Throughput: 200, RSSMB: 60}, Rate: phase{Requests: 10, OK: 10, P50: 4, P99: 20, RSSMB: 70}},
+		pageResult{Ratio: 1.2, Max: phase{Throughput: 120}, RateSkipped: "not run: max 120 < 300 req/s"})
+	cs := runChecks(300, small)
+	require.Len(t, cs, 5)
+	require.Equal(t, "throughput", cs[0].What)
+	require.True(t, cs[0].Met, "2× ceiling")
+	require.True(t, cs[1].Met, "p99 20 ms")
+	require.False(t, cs[2].Met, "1.2× ceiling")
+	require.False(t, cs[3].Met, "the constant rate was not reached")
+	require.Equal(t, "app RSS under load", cs[4].What)
+	require.True(t, cs[4].Met)
+	require.Equal(t, 70.0, cs[4].Figure)
+
+	large := run(pageResult{Ratio: 2, Rate: phase{Requests: 10, OK: 10, P50: 4.6, P99: 30}},
+		pageResult{Status: "HTTP 404"})
+	cc := compareChecks(300, []runResult{small, large})
+	require.Len(t, cc, 1, "a page not measured at both sizes is not compared")
+	require.Equal(t, "scorecard", cc[0].Page)
+	require.InDelta(t, 15, cc[0].Figure, 0.001)
+	require.True(t, cc[0].Met)
+	require.False(t, runChecks(300, large)[2].Met, "a page not built misses its targets")
+}

@@ -66,7 +66,35 @@ func TestListFilters(t *testing.T) {
 		counts, err3 := referral.CountByStatus(ctx, tx, f.tenant, referral.Filter{PartnerID: &a, Statuses: []string{"won"}})
 		require.Equal(t, map[string]int{"submitted": 1, "acknowledged": 0, "contacted": 0, "meeting": 0, "proposal": 0,
 			"won": 0, "lost": 0, "declined": 1}, counts)
-		return firstErr(err, err2, err3)
+		if err := firstErr(err, err2, err3); err != nil {
+			return err
+		}
+		// A full page counts the rest, with the joins the filter needs.
+		rs, total, err = referral.List(ctx, tx, f.tenant, referral.Filter{Q: "alpha", Limit: 1}, now)
+		require.Equal(t, []uuid.UUID{r3.ID}, ids(rs))
+		require.Equal(t, 2, total, "the partner's name is searched in the count too")
+		return err
+	}))
+
+	// The list page: a page and whether more follow, and counts that stop
+	// at a bound (past it, "more than").
+	require.NoError(t, f.db.InTenant(ctx, f.tenant, func(tx pgx.Tx) error {
+		rs, more, err := referral.ListPage(ctx, tx, f.tenant, referral.Filter{Limit: 3}, now)
+		require.Equal(t, []uuid.UUID{r4.ID, r3.ID, r2.ID}, ids(rs))
+		require.True(t, more)
+		rs, more, err2 := referral.ListPage(ctx, tx, f.tenant, referral.Filter{Limit: 3, Offset: 3}, now)
+		require.Equal(t, []uuid.UUID{r1.ID}, ids(rs))
+		require.False(t, more)
+		counts, err3 := referral.CountByStatusUpTo(ctx, tx, f.tenant, referral.Filter{}, 1)
+		require.Equal(t, map[string]int{"submitted": 2, "acknowledged": 0, "contacted": 0, "meeting": 0, "proposal": 0,
+			"won": 0, "lost": 0, "declined": 1}, counts, "3 submitted counted up to 1+1")
+		counts, err4 := referral.CountByStatusUpTo(ctx, tx, f.tenant, referral.Filter{Q: "alpha", Statuses: []string{"won"}}, 10)
+		require.Equal(t, map[string]int{"submitted": 1, "acknowledged": 0, "contacted": 0, "meeting": 0, "proposal": 0,
+			"won": 0, "lost": 0, "declined": 1}, counts)
+		exact, err5 := referral.CountByStatus(ctx, tx, f.tenant, referral.Filter{AtRisk: true})
+		capped, err6 := referral.CountByStatusUpTo(ctx, tx, f.tenant, referral.Filter{AtRisk: true}, 10)
+		require.Equal(t, exact, capped)
+		return firstErr(err, err2, err3, err4, err5, err6)
 	}))
 
 	// Another firm sees nothing of these.
@@ -81,6 +109,14 @@ func TestListFilters(t *testing.T) {
 		require.Equal(t, apperr.ENotFound, apperr.Code(err3))
 		return err
 	}))
+}
+
+func ids(rs []referral.Referral) []uuid.UUID {
+	out := []uuid.UUID{}
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
 }
 
 func firstErr(errs ...error) error {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +27,7 @@ import (
 	"github.com/allyway/allyway/internal/identity"
 	"github.com/allyway/allyway/internal/ledger"
 	"github.com/allyway/allyway/internal/referral"
+	"github.com/allyway/allyway/internal/rollup"
 	"github.com/allyway/allyway/internal/setup"
 	"github.com/allyway/allyway/internal/tenant"
 )
@@ -52,7 +54,9 @@ import (
 // approved (1% held), paid out and marked paid through the ledger's payout
 // functions: one catch-up run for what fell due up to a year and a quarter
 // back, then quarterly for the last four quarters that ended two months
-// ago (the latest ones stay to review and pay).
+// ago (the latest ones stay to review and pay). Last, each firm's rollups
+// (internal/rollup) are rebuilt, so pages and the refresh job find them
+// fresh.
 //
 // Speed: a firm's rows are generated in Go and written in one transaction
 // of the firm (the app role, under Row-Level Security, constraints and
@@ -64,7 +68,8 @@ import (
 // Reuse: a firm is written in one transaction, so it is either there whole
 // or not at all. A second run finds the firms, checks they have the size
 // asked for (a different size is refused: seed another database) and only
-// finishes what an interrupted run left (accrual, payouts).
+// finishes what an interrupted run left (accrual, payouts, rollups: a firm
+// with a partner marked dirty is rebuilt).
 
 // ScalePassword is the password of every scale firm's staff. Bench data only.
 const ScalePassword = "allyway-scale-2026"
@@ -131,7 +136,11 @@ type ScaleResult struct {
 	Firms   []ScaleFirm // every firm of the data set, in plan order
 	Seeded  int         // firms written by this run (0: the data set was there)
 	Written ScaleCounts // rows written by this run
-	Elapsed time.Duration
+	// RolledUp is how many firms' rollups this run rebuilt (those with a
+	// partner marked: all of them after seeding), in RollupTime.
+	RolledUp   int
+	RollupTime time.Duration
+	Elapsed    time.Duration
 }
 
 // Largest is the firm with the most referrals: the one pages are measured on.
@@ -237,12 +246,33 @@ func Scale(ctx context.Context, d *db.DB, h *auth.Hasher, o ScaleOptions) (Scale
 	if payouts.Payouts > 0 {
 		logf("paid %d payouts in %.1fs (%s so far)", payouts.Payouts, time.Since(start).Seconds(), time.Since(begin).Round(time.Second))
 	}
+	start = time.Now()
+	var rolled atomic.Int64
+	err = scaleEach(ctx, order, o.Workers, func(p scaleFirmPlan) (ScaleCounts, error) {
+		built, err := scaleRollups(ctx, d, p.id)
+		if built {
+			rolled.Add(1)
+		}
+		return ScaleCounts{}, err
+	}, func(scaleFirmPlan, ScaleCounts) {})
+	if err != nil {
+		return res, err
+	}
+	res.RolledUp, res.RollupTime = int(rolled.Load()), time.Since(start)
+	if res.RolledUp > 0 {
+		logf("rebuilt the rollups of %d firms in %.1fs (%s so far)", res.RolledUp, res.RollupTime.Seconds(), time.Since(begin).Round(time.Second))
+	}
 	if o.Owner != nil && (res.Written != ScaleCounts{}) {
 		start := time.Now()
 		if _, err := o.Owner.Exec(ctx, `VACUUM (ANALYZE)`, pgx.QueryExecModeSimpleProtocol); err != nil {
 			return res, fmt.Errorf("seed scale: vacuum analyze: %w", err)
 		}
 		logf("vacuumed and analysed in %.1fs", time.Since(start).Seconds())
+	} else if o.Owner != nil && res.RolledUp > 0 {
+		if _, err := o.Owner.Exec(ctx, `VACUUM (ANALYZE) partner_months, partner_month_money, rollup_dirty`,
+			pgx.QueryExecModeSimpleProtocol); err != nil {
+			return res, fmt.Errorf("seed scale: vacuum analyze the rollups: %w", err)
+		}
 	}
 	res.Elapsed = time.Since(begin)
 	return res, nil
@@ -492,7 +522,7 @@ func scaleFirm(ctx context.Context, d *db.DB, o ScaleOptions, p scaleFirmPlan, h
 		}
 	}
 	start := time.Now()
-	st, err := ledger.AccruePending(ctx, d, p.id, 0, o.Now)
+	st, err := ledger.AccruePending(ctx, d, p.id, scaleAccrueBatch, o.Now)
 	c.Entries += st.Entries
 	if st.Events > 0 {
 		c.Accrue = time.Since(start)
@@ -503,10 +533,19 @@ func scaleFirm(ctx context.Context, d *db.DB, o ScaleOptions, p scaleFirmPlan, h
 	return c, nil
 }
 
+// scaleAccrueBatch is how many payments one accrual transaction takes.
+// Smaller than ledger.DefaultBatch: with a large data set the planner
+// underestimates a batch of a firm's payments (the firm's share times the
+// batch's share of the table: a handful of rows for thousands) and
+// nested-loops the batch against itself, a cost that grows with the
+// square of the batch (1M referrals, 5,000 a batch: minutes per firm).
+const scaleAccrueBatch = 100
+
 // scaleAnalyzer tells the planner what the tables hold (ANALYZE, as
-// their owner) each time the rows written have doubled: the accrual's
-// plans made for nearly empty tables would scan every firm's rows per
-// payment, and autovacuum, busy, analyses them late.
+// their owner): every table each time the rows written have doubled, and
+// the accrual's tables after each firm. The accrual's plans made for
+// nearly empty tables, or without the firm, would scan every firm's (or
+// the firm's) rows per payment, and autovacuum, busy, analyses them late.
 type scaleAnalyzer struct {
 	owner    db.Querier
 	mu       sync.Mutex
@@ -521,6 +560,17 @@ func (a *scaleAnalyzer) grew(ctx context.Context, rows int) error {
 	defer a.mu.Unlock()
 	a.rows += rows
 	if a.rows <= 2*a.at {
+		// The firm is new to the planner all the same: until its tables
+		// are analysed, its tenant_id is estimated at one row, and the
+		// accrual's joins scan the firm's referrals and engagements once
+		// per payment (seconds a batch at 1M referrals). A small sample is
+		// enough to show the firm (a tenth of the default's, so ten times
+		// faster); the full ANALYZEs and the final one use the default.
+		if _, err := a.owner.Exec(ctx, `BEGIN; SET LOCAL default_statistics_target = 10;
+			ANALYZE referrals, engagements, clients, revenue_events, agreements, journal_entries; COMMIT`,
+			pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
 		return nil
 	}
 	if _, err := a.owner.Exec(ctx, `ANALYZE`, pgx.QueryExecModeSimpleProtocol); err != nil {
@@ -528,6 +578,28 @@ func (a *scaleAnalyzer) grew(ctx context.Context, rows int) error {
 	}
 	a.at = a.rows
 	return nil
+}
+
+// scaleRollups rebuilds the firm's rollups when any of its partners is
+// marked (after seeding, every partner with history is: the triggers mark
+// them as the rows go in), so the pages measured never find them stale and
+// the app's refresh job has nothing to catch up on. One rebuild per firm
+// (every partner at once) is cheaper than refreshing the marked partners
+// by id. It reports whether it rebuilt.
+func scaleRollups(ctx context.Context, d *db.DB, tenantID uuid.UUID) (bool, error) {
+	var built bool
+	err := d.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		dirty, err := rollup.Dirty(ctx, tx, tenantID)
+		if err != nil || !dirty {
+			return err
+		}
+		built = true
+		return rollup.Rebuild(ctx, tx, tenantID)
+	})
+	if err != nil {
+		return false, fmt.Errorf("rollups: %w", err)
+	}
+	return built, nil
 }
 
 // scaleFirmPayouts runs the firm's payouts due (see scalePayouts).

@@ -84,6 +84,16 @@ func TestScale(t *testing.T) {
 		require.Empty(t, problems, f.Slug)
 	}
 
+	// The rollups are fresh: nothing marked, and they hold what a rebuild
+	// from raw data gives.
+	require.Equal(t, 2, res.RolledUp)
+	require.Zero(t, count(`SELECT count(*) FROM rollup_dirty`))
+	require.Equal(t, 300, count(`SELECT coalesce(sum(received + sent), 0) FROM partner_months`))
+	require.Equal(t, count(`SELECT count(*) FROM referrals WHERE status = 'won'`),
+		count(`SELECT coalesce(sum(won_received + won_sent), 0) FROM partner_months`))
+	require.Equal(t, count(`SELECT coalesce(sum(amount_cents), 0) FROM revenue_events`),
+		count(`SELECT coalesce(sum(revenue_received_cents + revenue_sent_cents), 0) FROM partner_month_money`))
+
 	// The admin signs in with the bench password.
 	var hash string
 	require.NoError(t, owner.QueryRow(ctx, `SELECT password_hash FROM users WHERE email = $1`, largest.AdminEmail).Scan(&hash))
@@ -99,6 +109,22 @@ func TestScale(t *testing.T) {
 	require.Equal(t, seed.ScaleCounts{}, again.Written)
 	require.Equal(t, res.Firms, again.Firms)
 	require.Equal(t, rows, count(`SELECT (SELECT count(*) FROM referrals) + (SELECT count(*) FROM journal_entries) + (SELECT count(*) FROM payouts)`))
+	require.Zero(t, again.RolledUp, "fresh rollups are left alone")
+
+	// A firm left with a partner marked (an interrupted run, or one seeded
+	// before rollups existed) gets its rollups rebuilt, and only that.
+	months := count(`SELECT count(*) FROM partner_months`)
+	_, err = owner.Exec(ctx, `DELETE FROM partner_months WHERE tenant_id = $1`, largest.ID)
+	require.NoError(t, err)
+	_, err = owner.Exec(ctx, `INSERT INTO rollup_dirty (tenant_id, partner_id) SELECT tenant_id, id FROM partners
+		WHERE tenant_id = $1 LIMIT 1`, largest.ID)
+	require.NoError(t, err)
+	again, err = seed.Scale(ctx, d, auth.NewHasher(1), o)
+	require.NoError(t, err)
+	require.Equal(t, 1, again.RolledUp)
+	require.Equal(t, seed.ScaleCounts{}, again.Written)
+	require.Zero(t, count(`SELECT count(*) FROM rollup_dirty`))
+	require.Equal(t, months, count(`SELECT count(*) FROM partner_months`))
 
 	// Another size is refused, and so is nonsense.
 	bigger := o

@@ -29,14 +29,16 @@ func (s *Server) referralList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := s.now()
 	var (
-		q        referralQuery
-		rows     []referral.Referral
-		total    int
-		counts   map[string]int
-		partners []partner.Partner
-		staff    []tenant.Member
-		nav      view.ReferralNav
-		loc      *time.Location
+		q         referralQuery
+		rows      []referral.Referral
+		total     int
+		totalMore bool // total is a lower bound: more match
+		more      bool // another page follows
+		counts    map[string]int
+		partners  []partner.Partner
+		staff     []tenant.Member
+		nav       view.ReferralNav
+		loc       *time.Location
 	)
 	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) error {
 		set, err := referral.GetSettings(ctx, tx, sc.Tenant.ID)
@@ -45,23 +47,26 @@ func (s *Server) referralList(w http.ResponseWriter, r *http.Request) {
 		}
 		loc = set.Location()
 		q = parseReferralQuery(r.URL.Query(), loc)
+		// The statuses' counts (each up to referralCountUpTo) give the
+		// total; the page reads only its rows.
+		if counts, err = referral.CountByStatusUpTo(ctx, tx, sc.Tenant.ID, q.F, referralCountUpTo); err != nil {
+			return err
+		}
+		total, totalMore = listTotal(counts, q.F.Statuses)
 		list := func() error {
 			f := q.F
 			f.Limit, f.Offset = referralPerPage, (q.Page-1)*referralPerPage
-			rows, total, err = referral.List(ctx, tx, sc.Tenant.ID, f, now)
+			rows, more, err = referral.ListPage(ctx, tx, sc.Tenant.ID, f, now)
 			return err
 		}
 		if err := list(); err != nil {
 			return err
 		}
-		if len(rows) == 0 && total > 0 { // past the last page: show the last
+		if len(rows) == 0 && total > 0 && q.Page > 1 { // past the last page: show the last
 			q.Page = pages(total, referralPerPage)
 			if err := list(); err != nil {
 				return err
 			}
-		}
-		if counts, err = referral.CountByStatus(ctx, tx, sc.Tenant.ID, q.F); err != nil {
-			return err
 		}
 		if partners, err = partner.List(ctx, tx, sc.Tenant.ID); err != nil {
 			return err
@@ -81,7 +86,7 @@ func (s *Server) referralList(w http.ResponseWriter, r *http.Request) {
 	d := view.ReferralListProps{Nav: nav, Q: q.F.Q, Direction: q.F.Direction, Sort: orText(q.F.Sort, "submitted"),
 		From: q.From, To: q.To, Open: q.F.Open, AtRisk: q.F.AtRisk, Breached: q.F.Breached, ConflictsOnly: q.F.ConflictsOnly,
 		Selected: map[string]bool{}, Directions: directionOptions, Partners: partnerOptions(partners, false),
-		Owners: staffOptions(staff), ClearURL: list, Filtered: q.filtered(), Total: total, DateError: q.DateErr}
+		Owners: staffOptions(staff), ClearURL: list, Filtered: q.filtered(), Total: total, TotalMore: totalMore, DateError: q.DateErr}
 	if q.F.PartnerID != nil {
 		d.Partner = q.F.PartnerID.String()
 	}
@@ -89,7 +94,11 @@ func (s *Server) referralList(w http.ResponseWriter, r *http.Request) {
 		d.Owner = q.F.OwnerID.String()
 	}
 	for _, st := range referral.Statuses {
-		d.Statuses = append(d.Statuses, view.Option{Value: st, Label: referral.StatusLabel(st) + " (" + strconv.Itoa(counts[st]) + ")"})
+		n := strconv.Itoa(counts[st])
+		if counts[st] > referralCountUpTo {
+			n = strconv.Itoa(referralCountUpTo) + "+"
+		}
+		d.Statuses = append(d.Statuses, view.Option{Value: st, Label: referral.StatusLabel(st) + " (" + n + ")"})
 	}
 	for _, st := range q.F.Statuses {
 		d.Selected[st] = true
@@ -117,13 +126,13 @@ func (s *Server) referralList(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, referralRow(ref, now, loc))
 	}
 	from := (q.Page-1)*referralPerPage + 1
-	d.Pagination = view.PaginationProps{From: from, To: from + len(rows) - 1, Total: total, Label: "Referral pages"}
+	d.Pagination = view.PaginationProps{From: from, To: from + len(rows) - 1, Total: total, More: totalMore, Label: "Referral pages"}
 	if q.Page > 1 {
 		prev := q
 		prev.Page--
 		d.Pagination.PrevURL = withQuery(list, prev.values())
 	}
-	if q.Page < pages(total, referralPerPage) {
+	if more {
 		next := q
 		next.Page++
 		d.Pagination.NextURL = withQuery(list, next.values())
@@ -132,6 +141,29 @@ func (s *Server) referralList(w http.ResponseWriter, r *http.Request) {
 	all.Page = 1
 	d.CSVURL = withQuery(list+"/export.csv", all.values())
 	s.render(w, r, http.StatusOK, view.ReferralListPage(s.page(r, "Referrals", "referrals"), d))
+}
+
+// referralCountUpTo is how far the list counts each status: past it the
+// list says "500+" and "more than …" rather than count a long history
+// (the counts are read on every view of the list).
+const referralCountUpTo = 500
+
+// listTotal is how many referrals of the statuses (all when none) the
+// counts add up to, and whether that is only a lower bound (a status
+// counted past referralCountUpTo).
+func listTotal(counts map[string]int, statuses []string) (int, bool) {
+	if len(statuses) == 0 {
+		statuses = referral.Statuses
+	}
+	total, more := 0, false
+	for _, st := range statuses {
+		n := counts[st]
+		if n > referralCountUpTo {
+			n, more = referralCountUpTo, true
+		}
+		total += n
+	}
+	return total, more
 }
 
 // referralExportHeader are the columns of the list's CSV export. The

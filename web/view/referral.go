@@ -80,6 +80,7 @@ type ReferralListProps struct {
 	ClearURL                                     string
 	Filtered                                     bool
 	Total                                        int
+	TotalMore                                    bool // Total is a lower bound: more match
 	// DateError explains a from/to date that could not be read (ignored).
 	DateError string
 }
