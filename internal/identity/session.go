@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/db"
 )
 
@@ -42,4 +43,17 @@ func SessionIndexed(ctx context.Context, q db.Querier, userID uuid.UUID, token s
 	var ok bool
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM user_sessions WHERE token = $1 AND user_id = $2)`, token, userID).Scan(&ok)
 	return ok, err
+}
+
+// UserForSession finds a person by id and says whether the session token
+// is in their session index, in one query. ENotFound when no such person.
+func UserForSession(ctx context.Context, q db.Querier, userID uuid.UUID, token string) (User, bool, error) {
+	var indexed bool
+	u, err := scanUser(q.QueryRow(ctx, `SELECT `+userCols+`,
+			EXISTS (SELECT 1 FROM user_sessions s WHERE s.token = $2 AND s.user_id = users.id)
+		FROM users WHERE id = $1`, userID, token), &indexed)
+	if db.IsNoRows(err) {
+		return User{}, false, apperr.NotFound("User")
+	}
+	return u, indexed, err
 }

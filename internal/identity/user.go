@@ -58,10 +58,11 @@ func invisible(r rune) bool {
 const userCols = `id, email, name, coalesce(password_hash, ''), coalesce(totp_secret, ''),
 	coalesce(totp_pending_secret, ''), totp_enabled_at, totp_last_step, disabled_at, created_at`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
+// scanUser scans userCols, then any extra columns into extra.
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.TOTPSecret, &u.TOTPPending,
-		&u.TOTPEnabledAt, &u.TOTPLastStep, &u.DisabledAt, &u.CreatedAt)
+	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.TOTPSecret, &u.TOTPPending,
+		&u.TOTPEnabledAt, &u.TOTPLastStep, &u.DisabledAt, &u.CreatedAt}, extra...)...)
 	return u, err
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/audit"
 	"github.com/allyway/allyway/internal/auth"
+	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/identity"
 	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/tenant"
@@ -55,7 +56,16 @@ func portalFrom(ctx context.Context) *portalCtx {
 const (
 	sessionUserKey   = "uid"
 	sessionAuthAtKey = "auth_at" // when the person signed in: the 12 h absolute limit counts from here
+	sessionSeenKey   = "seen_at" // the last request, to the minute or so: the 2 h idle limit counts from here
 )
+
+// sessionTouch is how stale seen_at may get before a request renews it. The
+// idle limit is kept here rather than by scs's IdleTimeout, which writes the
+// session back to the database on every request; this writes it at most
+// every few minutes. seen_at may lag the last request by up to
+// sessionTouch, so the limit is sessionIdle+sessionTouch from seen_at: an
+// idle session ends between 2 h and 2 h 5 min after its last request.
+const sessionTouch = 5 * time.Minute
 
 // loadUser puts the signed-in person (if any) in the context. A session of a
 // disabled or deleted person is ended.
@@ -78,16 +88,18 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		// session data again) and within the absolute lifetime, which
 		// RenewToken would otherwise extend.
 		signedInAt := time.Unix(s.sessions.GetInt64(ctx, sessionAuthAtKey), 0)
+		seenAt := signedInAt
+		if v := s.sessions.GetInt64(ctx, sessionSeenKey); v != 0 {
+			seenAt = time.Unix(v, 0)
+		}
 		var u identity.User
 		indexed := false
-		err = s.DB.Global(ctx, func(tx pgx.Tx) error {
-			if u, err = identity.UserByID(ctx, tx, id); err != nil {
-				return err
-			}
-			indexed, err = identity.SessionIndexed(ctx, tx, u.ID, s.sessions.Token(ctx))
+		err = s.DB.GlobalRead(ctx, func(q db.Querier) error {
+			u, indexed, err = identity.UserForSession(ctx, q, id, s.sessions.Token(ctx))
 			return err
 		})
-		expired := signedInAt.Unix() == 0 || s.now().Sub(signedInAt) > sessionLifetime
+		now := s.now()
+		expired := signedInAt.Unix() == 0 || now.Sub(signedInAt) > sessionLifetime || now.Sub(seenAt) > sessionIdle+sessionTouch
 		if apperr.Code(err) == apperr.ENotFound || (err == nil && (u.DisabledAt != nil || !indexed || expired)) {
 			_ = s.sessions.Destroy(ctx)
 			next.ServeHTTP(w, r)
@@ -96,6 +108,9 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		if err != nil {
 			s.serverError(w, r, err)
 			return
+		}
+		if now.Sub(seenAt) > sessionTouch {
+			s.sessions.Put(ctx, sessionSeenKey, now.Unix())
 		}
 		a := audit.ActorFrom(ctx)
 		a.UserID = u.ID
@@ -126,8 +141,8 @@ func (s *Server) staffArea(next http.Handler) http.Handler {
 		ctx := r.Context()
 		u := userFrom(ctx)
 		var sc staffCtx
-		err := s.DB.Global(ctx, func(tx pgx.Tx) (err error) {
-			sc.Tenant, err = tenant.BySlug(ctx, tx, chi.URLParam(r, "tenant"))
+		err := s.DB.GlobalRead(ctx, func(q db.Querier) (err error) {
+			sc.Tenant, err = tenant.BySlug(ctx, q, chi.URLParam(r, "tenant"))
 			return err
 		})
 		if err == nil {
@@ -159,8 +174,8 @@ func (s *Server) portalArea(next http.Handler) http.Handler {
 		ctx := r.Context()
 		u := userFrom(ctx)
 		var pc portalCtx
-		err := s.DB.Global(ctx, func(tx pgx.Tx) (err error) {
-			pc.Tenant, err = tenant.BySlug(ctx, tx, chi.URLParam(r, "tenant"))
+		err := s.DB.GlobalRead(ctx, func(q db.Querier) (err error) {
+			pc.Tenant, err = tenant.BySlug(ctx, q, chi.URLParam(r, "tenant"))
 			return err
 		})
 		if err == nil {

@@ -58,8 +58,10 @@ func New(d Deps) *Server {
 	sm := scs.New()
 	// Expired sessions are deleted by the hourly cleanup job, not a goroutine per process.
 	sm.Store = pgxstore.NewWithCleanupInterval(d.DB.Pool(), 0)
-	sm.IdleTimeout = sessionIdle
+	// No scs IdleTimeout: it saves the session on every request. loadUser
+	// ends sessions idle for sessionIdle (seen_at, renewed every few minutes).
 	sm.Lifetime = sessionLifetime
+	sm.Codec = sessionCodec{}
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Path = "/"

@@ -23,6 +23,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u identity
 	s.sessions.Remove(ctx, "pending_next")
 	s.sessions.Put(ctx, sessionUserKey, u.ID.String())
 	s.sessions.Put(ctx, sessionAuthAtKey, s.now().Unix())
+	s.sessions.Put(ctx, sessionSeenKey, s.now().Unix())
 	var places []tenant.Workplace
 	err := s.DB.AsUser(ctx, u.ID, func(tx pgx.Tx) error {
 		if err := identity.IndexSession(ctx, tx, u.ID, s.sessions.Token(ctx)); err != nil {
