@@ -56,7 +56,7 @@ func startApp(t *testing.T) *app {
 	owner, err := pgxpool.New(ctx, tdb.OwnerURL)
 	require.NoError(t, err)
 	t.Cleanup(owner.Close)
-	pool, err := pgxpool.New(ctx, tdb.AppURL)
+	pool, err := db.Connect(ctx, tdb.AppURL, 0)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	river, err := jobs.NewClient(jobs.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler)}, false)

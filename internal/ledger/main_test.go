@@ -42,7 +42,7 @@ func newFixture(t testing.TB) *fixture {
 	owner, err := pgxpool.New(ctx, tdb.OwnerURL)
 	require.NoError(t, err)
 	t.Cleanup(owner.Close)
-	app, err := pgxpool.New(ctx, tdb.AppURL)
+	app, err := db.Connect(ctx, tdb.AppURL, 0)
 	require.NoError(t, err)
 	t.Cleanup(app.Close)
 	return &fixture{t: t, owner: owner, app: app, db: db.New(app)}
