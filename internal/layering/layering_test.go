@@ -20,7 +20,7 @@ const module = "github.com/allyway/allyway/internal/"
 // areas are the domain areas; base are the domain packages every area may
 // build on; wiring may import anything.
 var (
-	areas  = set("agreement", "referral", "onboarding", "enablement", "ledger", "review", "alert", "survey", "scorecard", "programdash")
+	areas  = set("agreement", "referral", "onboarding", "enablement", "ledger", "review", "alert", "survey", "scorecard", "programdash", "campaign", "webhook")
 	base   = set("partner", "commission", "policy", "markdown", "program", "rollup")
 	wiring = set("server", "seed", "setup", "jobs", "layering", "testdb", "pgcluster", "schema")
 )

@@ -171,10 +171,35 @@ func seedTwoFirms(t *testing.T, d *db.DB) (a, b uuid.UUID) {
 				Kind: "staff", Role: auth.RoleViewer, InvitedBy: u.ID}); err != nil {
 				return err
 			}
-			if _, _, err := tenant.CreateToken(ctx, tx, id, "CRM", auth.RoleViewer, u.ID); err != nil {
+			tok, _, err := tenant.CreateToken(ctx, tx, id, "CRM", auth.RoleViewer, u.ID)
+			if err != nil {
+				return err
+			}
+			// 00014_api_rate_limits: the token's current window.
+			if _, err := tx.Exec(ctx, `INSERT INTO api_rate_limits (tenant_id, token_id, window_start, requests)
+				VALUES ($1, $2, now(), 1)`, id, tok.ID); err != nil {
 				return err
 			}
 			if err := seedPartnerTables(ctx, tx, id, p.ID, u.ID); err != nil {
+				return err
+			}
+			// 00012_webhooks: a subscription, an event and its delivery.
+			if _, err := tx.Exec(ctx, `WITH s AS (INSERT INTO webhook_subscriptions (tenant_id, url, events, secret)
+					VALUES ($1, 'https://crm.example/hook', '{referral.created}', 'whsec_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa') RETURNING id),
+				e AS (INSERT INTO webhook_events (tenant_id, type, subject, data) VALUES ($1, 'webhook.test', 'test:seed', '{}') RETURNING id)
+				INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id) SELECT $1, s.id, e.id FROM s, e`, id); err != nil {
+				return err
+			}
+			// 00011_campaigns: a webinar with the partner, who does what, a lead.
+			if _, err := tx.Exec(ctx, `WITH c AS (INSERT INTO campaigns (tenant_id, name, kind, starts_on)
+					VALUES ($1, 'Joint webinar', 'webinar', '2026-12-01') RETURNING id),
+				cp AS (INSERT INTO campaign_partners (tenant_id, campaign_id, partner_id) SELECT $1, c.id, $2 FROM c),
+				r AS (INSERT INTO campaign_responsibilities (tenant_id, campaign_id, task) SELECT $1, c.id, 'logistics' FROM c)
+				INSERT INTO campaign_leads (tenant_id, campaign_id, name) SELECT $1, c.id, 'Pat Attendee' FROM c`, id, p.ID); err != nil {
+				return err
+			}
+			// 00013_imports: an upload kept between its preview and its confirmation.
+			if _, err := tx.Exec(ctx, `INSERT INTO import_batches (tenant_id, kind, created_by, data) VALUES ($1, 'partners', $2, 'name')`, id, u.ID); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO api_idempotency (tenant_id, key, method, path, request_hash, status, body)

@@ -165,6 +165,7 @@ func seedFirm(ctx context.Context, d *db.DB, f demoFirm, hash string) error {
 			seedRevenue,        // revenue.go: client payments, a credit note, their accruals
 			seedPayouts,        // payouts.go: review, paid and open payout batches, tax details, statements
 			seedInsights,       // insights.go: reviews, client and partner satisfaction, program inputs
+			seedCampaigns,      // campaigns.go: joint webinars and content with partners, their leads
 		} {
 			if err := seed(ctx, tx, id, partners, staff); err != nil {
 				return err

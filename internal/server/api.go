@@ -38,7 +38,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 	doc := mustOpenAPIJSON()
 	r.Get("/openapi.json", s.openAPIDocument(doc))
 	r.Group(func(r chi.Router) {
-		r.Use(s.apiAuth, s.apiRequire(auth.View))
+		r.Use(s.apiAuth, s.apiRateLimit, s.apiRequire(auth.View))
 		r.Get("/me", s.apiMe)
 		r.Route("/partners", func(r chi.Router) {
 			r.Get("/", s.apiListPartners)
@@ -60,6 +60,8 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.apiAlertRoutes(r)      // api_alert.go: /alerts, /program-inputs/{quarter}
 		s.apiScorecardRoutes(r)  // api_scorecard.go: /scorecards
 		s.apiProgramRoutes(r)    // api_program.go: /program
+		s.apiCampaignRoutes(r)   // api_campaign.go: /campaigns, /campaigns/{id}/leads
+		s.apiWebhookRoutes(r)    // api_webhook.go: /webhooks
 	})
 }
 

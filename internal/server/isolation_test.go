@@ -58,6 +58,12 @@ func TestIsolationEveryRoute(t *testing.T) {
 		return nil
 	}))
 
+	// Each area's other-firm rows (isolation_seeds_test.go): their ids are
+	// tried in firm A's URLs too.
+	for _, seed := range isolationSeeds {
+		bIDs = append(bIDs, seed(t, h, b, pb.ID)...)
+	}
+
 	staff := h.loggedIn(a.Owner.Email)
 	portal := h.loggedIn("portal@firm-a.test")
 	anon := h.client()

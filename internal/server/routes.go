@@ -75,6 +75,7 @@ func (s *Server) routes() http.Handler {
 				s.portalTaxRoutes(r)        // portal_tax.go: the partner's tax details
 				s.portalReviewRoutes(r)     // portal_review.go: the partner's reviews and its action items
 				s.portalScorecardRoutes(r)  // portal_scorecard.go: the shared part of the partner's scorecard
+				s.portalCampaignRoutes(r)   // portal_campaign.go: joint campaigns and their leads
 				// portal_survey.go: the yearly partner satisfaction survey
 				s.portalSurveyRoutes(r)
 			})
@@ -116,6 +117,8 @@ func (s *Server) staffRoutes(r chi.Router) {
 	s.enablementRoutes(r) // enablement.go: the enablement library and hot opportunity profiles
 	s.reviewRoutes(r)     // review.go: reviews overdue, due soon and scheduled
 	s.programRoutes(r)    // program.go: the program dashboard
+	s.campaignRoutes(r)   // campaign.go: co-marketing campaigns, leads, attendee import
+	s.importRoutes(r)     // import.go: the one CSV import flow (upload, preview, confirm)
 	s.benchRoutes(r)      // bench_ceiling.go: the ceiling page, only with ALLYWAY_BENCH_ROUTES=1
 	s.alertRoutes(r)      // alert.go: alerts (open, resolved, run the checks); program_input.go: program inputs
 	r.Route("/commissions", func(r chi.Router) {
@@ -136,6 +139,7 @@ func (s *Server) staffRoutes(r chi.Router) {
 		s.onboardingSettingsRoutes(r) // onboarding.go: the onboarding checklist template
 		s.referralSettingsRoutes(r)   // referral_settings.go: SLA, attribution, referral checklist
 		s.commissionSettingsRoutes(r) // payout.go: minimum payout
+		s.webhookSettingsRoutes(r)    // webhook.go: webhook subscriptions, delivery log, redelivery
 		r.Get("/audit", s.auditList)
 	})
 }

@@ -206,6 +206,7 @@ func staffMain(s *StaffNav) []navItem {
 		{"library", "Enablement", base + "/library"},
 		{"recruiting", "Recruiting", base + "/recruiting"},
 		{"services", "Services & gaps", base + "/services"},
+		{"campaigns", "Campaigns", base + "/campaigns"},
 		{"program-inputs", "Program inputs", base + "/program/inputs"},
 	}
 }
@@ -226,6 +227,7 @@ func staffSettings(s *StaffNav) []navItem {
 		{"commission-settings", "Commissions", base + "/commissions"},
 		{"team", "Team", base + "/team"},
 		{"tokens", "API tokens", base + "/tokens"},
+		{"webhooks", "Webhooks", base + "/webhooks"},
 		{"security", "Security", base + "/security"},
 		{"audit", "Audit log", base + "/audit"},
 	}
@@ -240,6 +242,7 @@ func portalItems(p *PortalNav) []navItem {
 		{"commissions", "Commissions", base + "/commissions"},
 		{"reviews", "Reviews", base + "/reviews"},
 		{"scorecard", "Scorecard", base + "/scorecard"},
+		{"campaigns", "Campaigns", base + "/campaigns"},
 		{"resources", "Resources", base + "/resources"},
 		{"team", "Team", base + "/team"},
 	}
