@@ -73,7 +73,8 @@ func (e *env) serveApp(ctx context.Context, appURL string, ready func(addr strin
 	if err != nil {
 		return err
 	}
-	river, err := jobs.NewClient(jobs.Deps{Pool: pool, Mailer: mailer, Logger: e.logger, BaseURL: e.cfg.BaseURL}, true)
+	river, err := jobs.NewClient(jobs.Deps{Pool: pool, Mailer: mailer, Logger: e.logger, BaseURL: e.cfg.BaseURL,
+		WebhookAllowPrivate: e.cfg.WebhookPrivateAllowed()}, true)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/allyway/allyway/internal/referral"
 	"github.com/allyway/allyway/internal/rollup"
 	"github.com/allyway/allyway/internal/survey"
+	"github.com/allyway/allyway/internal/webhook"
 )
 
 // Deps is what the workers need.
@@ -35,6 +36,9 @@ type Deps struct {
 	// BaseURL is how users reach the app (config BASE_URL), for links in
 	// the emails jobs write; "" leaves links relative.
 	BaseURL string
+	// WebhookAllowPrivate lets webhooks reach private addresses (config
+	// WebhookPrivateAllowed: development and tests).
+	WebhookAllowPrivate bool
 }
 
 // DefaultMaxWorkers is how many jobs one process works at once.
@@ -55,6 +59,7 @@ func register(workers *river.Workers, d Deps) error {
 		river.AddWorkerSafely(workers, alert.NewDigestWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, survey.NewClientSurveyWorker(d.Pool, d.BaseURL, d.Logger)),
 		river.AddWorkerSafely(workers, &rollup.Worker{Pool: d.Pool, Logger: d.Logger}),
+		river.AddWorkerSafely(workers, webhook.NewWorker(d.Pool, d.WebhookAllowPrivate, d.BaseURL, d.Logger)),
 		// river.AddWorkerSafely(workers, somepkg.NewSomethingWorker(...)),
 	)
 }
@@ -72,8 +77,10 @@ func periodicJobs() []*river.PeriodicJob {
 		alert.ScanPeriodicJob(),   // daily 05:00 UTC, and at start
 		alert.DigestPeriodicJob(), // Mondays 07:00 UTC
 		survey.ClientSurveyPeriodicJob(),
-		rollup.RefreshPeriodicJob(), // every minute, and at start
-		rollup.RebuildPeriodicJob(), // daily 03:00 UTC
+		rollup.RefreshPeriodicJob(),  // every minute, and at start
+		rollup.RebuildPeriodicJob(),  // daily 03:00 UTC
+		webhook.DeliverPeriodicJob(), // every 10 s, and at start (queue "webhooks")
+		webhook.PrunePeriodicJob(),   // daily 04:30 UTC
 	}
 }
 
@@ -108,6 +115,7 @@ func NewClient(d Deps, work bool) (*river.Client[pgx.Tx], error) {
 	if work {
 		cfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: DefaultMaxWorkers},
+			webhook.Queue:      {MaxWorkers: webhook.QueueWorkers},
 		}
 		cfg.PeriodicJobs = periodicJobs()
 	}
