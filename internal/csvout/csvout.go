@@ -18,12 +18,19 @@ const bom = "\ufeff"
 // Neutralise makes a cell safe to open in a spreadsheet: a cell starting
 // with =, +, -, @, a tab or a carriage return gets a leading single quote,
 // so Excel, LibreOffice and Google Sheets show it as text instead of
-// running it as a formula (CSV injection). Other cells are unchanged.
+// running it as a formula (CSV injection). A cell that already starts with
+// quotes before one of those gets one more, so importing the file again
+// (importflow.Unneutralise takes one quote off) gives back what was
+// exported. Other cells are unchanged.
 func Neutralise(cell string) string {
-	if cell == "" {
+	i := 0
+	for i < len(cell) && cell[i] == '\'' {
+		i++
+	}
+	if i == len(cell) {
 		return cell
 	}
-	switch cell[0] {
+	switch cell[i] {
 	case '=', '+', '-', '@', '\t', '\r':
 		return "'" + cell
 	}

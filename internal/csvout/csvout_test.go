@@ -26,8 +26,10 @@ func TestNeutralise(t *testing.T) {
 		{"\t=1", "'\t=1"},
 		{"\r=1", "'\r=1"},
 		{"a=1", "a=1"},
-		{" =1", " =1"}, // spreadsheets don't run a formula after a leading space
-		{"'=1", "'=1"},
+		{" =1", " =1"},  // spreadsheets don't run a formula after a leading space
+		{"'=1", "''=1"}, // so that taking one quote off on import gives "'=1" back
+		{"'x", "'x"},
+		{"'", "'"},
 		{"Zürich & Genève", "Zürich & Genève"},
 		{"5 - 10", "5 - 10"},
 	} {

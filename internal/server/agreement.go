@@ -54,6 +54,7 @@ func (s *Server) partnerAgreementRoutes(r chi.Router) {
 // agreementRoutes is the firm-wide list of agreements (any staff role).
 func (s *Server) agreementRoutes(r chi.Router) {
 	r.Get("/agreements", s.agreementList)
+	r.Get("/agreements/export.csv", s.agreementExport)
 }
 
 func agreementsPath(sc *staffCtx, partnerID uuid.UUID) string {
@@ -803,15 +804,8 @@ func (s *Server) agreementDiff(w http.ResponseWriter, r *http.Request) {
 // "ending in the next 30 days".
 func (s *Server) agreementList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	q := r.URL.Query()
 	today := agreement.Day(s.now())
-	f := agreement.Filter{Q: q.Get("q"), Today: today}
-	if st := q.Get("status"); slices.Contains(agreement.Statuses, agreement.Status(st)) {
-		f.Status = st
-	}
-	if q.Get("expiring") != "" {
-		f.ExpiringWithinDays = 30
-	}
+	f := agreementFilter(r.URL.Query(), today)
 	var rows []agreement.Agreement
 	counts := map[agreement.Status]int{}
 	expiring := 0
@@ -836,7 +830,8 @@ func (s *Server) agreementList(w http.ResponseWriter, r *http.Request) {
 	}
 	sc := staffFrom(ctx)
 	base := "/t/" + sc.Tenant.Slug + "/agreements"
-	d := view.AgreementListProps{Base: base, Q: f.Q, Status: f.Status, Expiring: f.ExpiringWithinDays > 0}
+	d := view.AgreementListProps{Base: base, Q: f.Q, Status: f.Status, Expiring: f.ExpiringWithinDays > 0,
+		ExportURL: withQuery(base+"/export.csv", agreementFilterValues(f))}
 	for _, st := range agreement.Statuses {
 		d.Statuses = append(d.Statuses, view.Option{Value: string(st), Label: st.Label()})
 	}
@@ -855,4 +850,60 @@ func (s *Server) agreementList(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, row)
 	}
 	s.render(w, r, http.StatusOK, view.AgreementListPage(s.page(r, "Agreements", "agreements"), d))
+}
+
+// agreementFilter reads the list's filters: q, status, expiring (the
+// renewals due: active agreements ending in the next 30 days).
+func agreementFilter(q url.Values, today time.Time) agreement.Filter {
+	f := agreement.Filter{Q: q.Get("q"), Today: today}
+	if st := q.Get("status"); slices.Contains(agreement.Statuses, agreement.Status(st)) {
+		f.Status = st
+	}
+	if q.Get("expiring") != "" {
+		f.ExpiringWithinDays = 30
+	}
+	return f
+}
+
+// agreementFilterValues is the URL of the filters in force.
+func agreementFilterValues(f agreement.Filter) url.Values {
+	v := url.Values{}
+	if f.Q != "" {
+		v.Set("q", f.Q)
+	}
+	if f.Status != "" {
+		v.Set("status", f.Status)
+	}
+	if f.ExpiringWithinDays > 0 {
+		v.Set("expiring", "1")
+	}
+	return v
+}
+
+// agreementExportHeader are the columns of the agreements export.
+var agreementExportHeader = []string{"partner", "version", "status", "model", "title", "effective from", "effective to",
+	"auto renew", "renewal months", "notice days", "sent", "accepted"}
+
+// agreementExport downloads the agreements the list shows, its filters
+// (renewals due included), as CSV.
+func (s *Server) agreementExport(w http.ResponseWriter, r *http.Request) {
+	f := agreementFilter(r.URL.Query(), agreement.Day(s.now()))
+	s.exportCSV(w, r, "agreements", agreementExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		rows, err := agreement.List(ctx, tx, sc.Tenant.ID, f)
+		if err != nil {
+			return err
+		}
+		for _, a := range rows {
+			to := ""
+			if a.EffectiveTo != nil {
+				to = a.EffectiveTo.Format(time.DateOnly)
+			}
+			if err := write(a.PartnerName, strconv.Itoa(a.Version), a.Status.Label(), agreement.ModelLabels[a.Model], a.Title,
+				a.EffectiveFrom.Format(time.DateOnly), to, strconv.FormatBool(a.AutoRenew), strconv.Itoa(a.RenewalMonths),
+				strconv.Itoa(a.TerminationNoticeDays), exportTime(a.SentAt), exportTime(a.AcceptedAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 // program inputs (program_input.go).
 func (s *Server) alertRoutes(r chi.Router) {
 	r.Get("/alerts", s.alertList)
+	r.Get("/alerts/export.csv", s.alertExport)
 	r.With(s.requireCap(auth.ManagePartners)).Post("/alerts/scan", s.alertScan)
 	s.programInputRoutes(r)
 }
@@ -132,7 +134,7 @@ func (s *Server) alertList(w http.ResponseWriter, r *http.Request) {
 	d := view.AlertListProps{Base: base, Resolved: q.resolved, Kind: q.kind, Partner: q.partner,
 		Partners: partnerOptions(partners, false), Filter: view.Form{Errors: view.FieldErrors(errs)},
 		Filtered: q.kind != "" || q.partner != "", ClearURL: withQuery(list, clear.values()),
-		OpenURL: tab(false), HistURL: tab(true), OpenCount: open, Total: total,
+		OpenURL: tab(false), HistURL: tab(true), OpenCount: open, Total: total, ExportURL: alertExportURL(list, q),
 		CanScan: sc.Role.Can(auth.ManagePartners), ScanURL: list + "/scan"}
 	for _, k := range alert.Kinds {
 		d.Kinds = append(d.Kinds, view.Option{Value: k, Label: alert.KindLabel(k)})
@@ -208,3 +210,35 @@ func dashboardAlerts(sc *staffCtx, as []alert.Alert) []view.AlertRow {
 
 // dashboardAlertCount is how many alerts the dashboard's card shows.
 const dashboardAlertCount = 5
+
+// alertExportURL is the Download CSV link: the list's filters, all pages.
+func alertExportURL(list string, q alertQuery) string {
+	q.page = 1
+	return withQuery(list+"/export.csv", q.values())
+}
+
+// alertExportHeader are the columns of the alerts export.
+var alertExportHeader = []string{"kind", "partner", "message", "raised", "updated", "resolved", "emailed"}
+
+// alertExport downloads the alerts the page shows (open or resolved, its
+// filters), every page, as CSV.
+func (s *Server) alertExport(w http.ResponseWriter, r *http.Request) {
+	f, _ := parseAlertQuery(r.URL.Query()).filter()
+	s.exportCSV(w, r, "alerts", alertExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		for off := 0; ; off += exportBatch {
+			rows, _, err := alert.Page(ctx, tx, sc.Tenant.ID, f, off, exportBatch)
+			if err != nil {
+				return err
+			}
+			for _, a := range rows {
+				if err := write(alert.KindLabel(a.Kind), a.PartnerName, a.Message, exportTime(&a.CreatedAt), exportTime(&a.UpdatedAt),
+					exportTime(a.ResolvedAt), exportTime(a.EmailedAt)); err != nil {
+					return err
+				}
+			}
+			if len(rows) < exportBatch {
+				return nil
+			}
+		}
+	})
+}

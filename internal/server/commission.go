@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,6 +27,7 @@ import (
 // the same transaction), and so does approving or holding an entry.
 func (s *Server) partnerCommissionRoutes(r chi.Router) {
 	r.Get("/commissions", s.showCommissions)
+	r.Get("/commissions/export.csv", s.commissionEntriesExport)
 	r.With(s.requireCap(auth.ManageMoney)).Post("/commissions/payments", s.recordPayment)
 	r.With(s.requireCap(auth.ManageMoney)).Post("/commissions/review", s.reviewPartnerEntry)
 }
@@ -97,7 +99,7 @@ func (s *Server) renderCommissions(w http.ResponseWriter, r *http.Request, statu
 		CanRecord:  sc.Role.Can(auth.ManageMoney),
 		Balances:   balanceRows(bs),
 	}, ReviewURL: base + "/commissions/review", CanReview: sc.Role.Can(auth.ManageMoney),
-		StatementsURL: base + "/statements", TaxURL: base + "/tax",
+		StatementsURL: base + "/statements", TaxURL: base + "/tax", ExportURL: base + "/commissions/export.csv",
 		Payouts: payoutPartnerRows(ps, func(id uuid.UUID) string { return payoutBatchURL(sc, id) })}
 	byPayout := map[uuid.UUID]ledger.Payout{}
 	for _, po := range ps {
@@ -397,4 +399,75 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// commissionEntriesExportHeader are the columns of a partner's ledger
+// entries export.
+var commissionEntriesExportHeader = []string{"date", "kind", "direction", "referral", "client", "agreement", "explanation",
+	"amount", "currency", "due", "status", "review or payout"}
+
+// commissionEntriesExport downloads the partner's ledger entries (the
+// Commissions tab's list), oldest first, as CSV; ?kind= keeps one kind
+// (accrual, reversal, adjustment, payout). Another firm's partner is 404.
+func (s *Server) commissionEntriesExport(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	kind := r.URL.Query().Get("kind")
+	s.exportCSV(w, r, "commission-entries", commissionEntriesExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		p, err := partner.Get(ctx, tx, sc.Tenant.ID, id)
+		if err != nil {
+			return err
+		}
+		es, err := ledger.PartnerEntryDetails(ctx, tx, sc.Tenant.ID, p.ID)
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, len(es))
+		for i, e := range es {
+			ids[i] = e.ID
+		}
+		sts, err := ledger.EntryReviews(ctx, tx, sc.Tenant.ID, ids)
+		if err != nil {
+			return err
+		}
+		ps, err := ledger.PartnerPayouts(ctx, tx, sc.Tenant.ID, p.ID)
+		if err != nil {
+			return err
+		}
+		byPayout := map[uuid.UUID]ledger.Payout{}
+		for _, po := range ps {
+			byPayout[po.ID] = po
+		}
+		today := s.now()
+		for _, e := range es {
+			if kind != "" && e.Kind != kind {
+				continue
+			}
+			ref, client, agr, state := "", "", "", ""
+			if e.ReferralNumber != nil {
+				ref = referralRef(*e.ReferralNumber)
+			}
+			if e.ClientCompany != nil {
+				client = *e.ClientCompany
+			}
+			if e.AgreementVersion != nil {
+				agr = "v" + strconv.Itoa(int(*e.AgreementVersion))
+			}
+			if st, ok := sts[e.ID]; ok {
+				state = payoutEntryState(st, byPayout)
+			}
+			expl := e.Explanation
+			if e.Reason != "" {
+				expl = strings.TrimSpace(expl + " Reason: " + e.Reason)
+			}
+			if err := write(exportTime(&e.CreatedAt), entryKindLabel(e.Kind), payoutDirectionLabel(e.Direction), ref, client, agr, expl,
+				exportAmount(e.AmountCents), e.Currency, exportDay(e.DueOn), ledger.EntryStatus(e.Kind, e.DueOn, today), state); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

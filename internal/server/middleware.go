@@ -53,6 +53,9 @@ var uploadPaths = []string{"/partners/import/preview", "/partners/import/confirm
 	"/commissions/import/confirm", "/attachments"}
 
 func bodyLimit(path string) int64 {
+	if strings.Contains(path, "/imports/") && strings.HasSuffix(path, "/preview") { // import.go: every kind's upload
+		return maxUploadBody
+	}
 	for _, p := range uploadPaths {
 		if strings.HasSuffix(path, p) {
 			return maxUploadBody

@@ -33,7 +33,7 @@ func (h *harness) importUpload(c *http.Client, slug, csv string) (*http.Response
 	return resp, readBody(h.t, resp)
 }
 
-var importHiddenRE = regexp.MustCompile(`name="(data|hash)" value="([^"]*)"`)
+var importHiddenRE = regexp.MustCompile(`name="(batch|hash)" value="([^"]*)"`)
 
 // importConfirmForm picks the confirmation's hidden fields out of a preview.
 func importConfirmForm(t *testing.T, body string) url.Values {
@@ -42,7 +42,7 @@ func importConfirmForm(t *testing.T, body string) url.Values {
 	for _, m := range importHiddenRE.FindAllStringSubmatch(body, -1) {
 		v.Set(m[1], html.UnescapeString(m[2]))
 	}
-	require.NotEmpty(t, v.Get("data"), "no confirm form in the preview:\n%s", body)
+	require.NotEmpty(t, v.Get("batch"), "no confirm form in the preview:\n%s", body)
 	require.NotEmpty(t, v.Get("hash"))
 	return v
 }
@@ -79,7 +79,7 @@ func TestPartnerImportPreviewAndConfirm(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, body, `<label for="f-file">CSV file</label>`)
 	require.Contains(t, body, `<label for="f-csv">Or paste CSV</label>`)
-	require.Contains(t, body, "/partners/import/template.csv")
+	require.Contains(t, body, "/imports/partners/template.csv")
 
 	resp, body = h.importUpload(c, "imp", importCSV)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
@@ -123,7 +123,8 @@ func TestPartnerImportPreviewAndConfirm(t *testing.T) {
 	// Confirming the same preview again (a double submit) adds nothing.
 	resp, body = h.post(c, "/t/imp/partners/import/confirm", form)
 	require.Equal(t, http.StatusConflict, resp.StatusCode)
-	require.Contains(t, html.UnescapeString(body), "There is nothing left to import")
+	require.Contains(t, html.UnescapeString(body), "This file was imported already")
+	require.NotContains(t, body, `name="batch"`, "no confirm button")
 	require.Equal(t, 3, h.importCount("partners", f.ID))
 }
 
@@ -150,16 +151,16 @@ func TestPartnerImportPastedAndErrors(t *testing.T) {
 	require.Contains(t, text, "x.example,referral")
 
 	// Too large for a request.
-	resp, body = h.importUpload(c, "imp", "name\n"+strings.Repeat("Some Partner Firm\n", 400_000))
+	resp, _ = h.importUpload(c, "imp", "name\n"+strings.Repeat("Some Partner Firm\n", 400_000))
 	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
-	_ = body
-	// Too large for an import, small enough for a request.
+	// Too large for an import, small enough for a request: the upload
+	// stops at the limit, and says it.
 	resp, body = h.importUpload(c, "imp", "name\n"+strings.Repeat("Some Partner Firm\n", 290_000))
-	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 	require.Contains(t, body, "The file is over 5 MB")
 
 	// A tampered confirmation.
-	resp, _ = h.post(c, "/t/imp/partners/import/confirm", url.Values{"data": {"not base64!"}, "hash": {"x"}})
+	resp, _ = h.post(c, "/t/imp/partners/import/confirm", url.Values{"batch": {"not an id!"}, "hash": {"x"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	_, body = h.post(c, "/t/imp/partners/import/preview", url.Values{"csv": {"name\nAcme\n"}})
 	form := importConfirmForm(t, body)
@@ -223,9 +224,10 @@ func TestPartnerImportTemplateAndRoles(t *testing.T) {
 	o := h.loggedIn(other.Owner.Email)
 	resp, _ = h.importUpload(o, "imp", "name\nAcme\n")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
-	// …and confirming a preview made here in their own firm writes there only.
+	// …and a preview made here can't be confirmed from their own firm: the
+	// upload stays in the firm it was made in.
 	resp, _ = h.post(o, "/t/imp-other/partners/import/confirm", importConfirmForm(t, body))
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	require.Equal(t, 2, h.importCount("partners", other.ID))
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Equal(t, 0, h.importCount("partners", other.ID))
 	require.Equal(t, 0, h.importCount("partners", f.ID))
 }

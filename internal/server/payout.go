@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,8 +34,10 @@ import (
 func (s *Server) commissionAreaRoutes(r chi.Router) {
 	money := s.requireCap(auth.ManageMoney)
 	r.Get("/", s.showReview)
+	r.Get("/export.csv", s.reviewQueueExport)
 	r.With(money).Post("/review", s.reviewEntries)
 	r.Get("/payouts", s.showPayouts)
+	r.Get("/payouts/export.csv", s.payoutsExport)
 	r.Get("/payouts/new", s.previewPayoutRun)
 	r.With(money).Post("/payouts", s.createPayoutBatch)
 	r.Get("/payouts/{batch}", s.showPayoutBatch)
@@ -42,6 +45,7 @@ func (s *Server) commissionAreaRoutes(r chi.Router) {
 	r.With(money).Post("/payouts/{batch}/paid", s.markPayoutBatchPaid)
 	r.With(money).Post("/payouts/{batch}/cancel", s.cancelPayoutBatch)
 	r.Get("/receivables", s.showReceivables)
+	r.Get("/unresolved/export.csv", s.unresolvedExport) // unresolved.go (the page is routed in revenue_import.go)
 }
 
 // commissionSettingsRoutes is the firm's commission settings under
@@ -330,7 +334,8 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 	d := view.ReviewProps{Nav: payoutNav(sc, "review"), FilterURL: payoutAreaBase(sc), ActionURL: payoutAreaBase(sc) + "/review",
 		CanAct: sc.Role.Can(auth.ManageMoney), Partner: q.Partner, Status: q.Status, DueBy: q.DueBy, DueByError: q.DueByError,
 		Partners: partnerOptions(partners, false), Filtered: q.filtered(), Awaiting: len(pending), Held: len(held),
-		Truncated: len(items) >= reviewLimit, Selected: map[string]bool{}}
+		Truncated: len(items) >= reviewLimit, Selected: map[string]bool{},
+		ExportURL: withQuery(payoutAreaBase(sc)+"/export.csv", q.values())}
 	d.ApprovedDue = payoutSumByCurrency(approved)
 	for _, it := range items {
 		e := it.Entry
@@ -545,8 +550,8 @@ func (s *Server) renderPayouts(w http.ResponseWriter, r *http.Request, status in
 	}
 	sc := staffFrom(ctx)
 	d := view.PayoutsProps{Nav: payoutNav(sc, "payouts"), PreviewURL: payoutAreaBase(sc) + "/payouts/new",
-		CanAct: sc.Role.Can(auth.ManageMoney),
-		Run:    view.PayoutRunForm{Direction: string(commission.WePay), Currency: "USD", UpTo: today.Format(time.DateOnly)}}
+		CanAct: sc.Role.Can(auth.ManageMoney), ExportURL: payoutAreaBase(sc) + "/payouts/export.csv",
+		Run: view.PayoutRunForm{Direction: string(commission.WePay), Currency: "USD", UpTo: today.Format(time.DateOnly)}}
 	if run != nil {
 		d.Run = *run
 	}
@@ -977,4 +982,81 @@ func (s *Server) saveCommissionSettings(w http.ResponseWriter, r *http.Request) 
 	}
 	s.flash(r, "success", "Minimum payout saved: "+commission.FormatCents(cents)+".")
 	redirect(w, r, commissionSettingsURL(staffFrom(ctx)))
+}
+
+// reviewQueueExportHeader are the columns of the review queue export.
+var reviewQueueExportHeader = []string{"partner", "referral", "client", "kind", "what", "amount", "currency", "due", "status", "reason"}
+
+// reviewQueueExport downloads the review queue the page shows (its
+// filters), every entry (the page stops at 500), as CSV. A bad due-by
+// date is not applied.
+func (s *Server) reviewQueueExport(w http.ResponseWriter, r *http.Request) {
+	get := r.URL.Query().Get
+	s.exportCSV(w, r, "commission-review", reviewQueueExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		today, err := s.payoutToday(ctx, tx, sc.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		f := parseReviewQuery(get, today).F
+		f.Limit = math.MaxInt32
+		items, err := ledger.ReviewQueue(ctx, tx, sc.Tenant.ID, f)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			e := it.Entry
+			ref, client, status := "", "", "Awaiting review"
+			if it.ReferralNumber != nil {
+				ref = referralRef(*it.ReferralNumber)
+			}
+			if it.ClientCompany != nil {
+				client = *it.ClientCompany
+			}
+			switch it.Status {
+			case ledger.ReviewApproved:
+				status = "Approved"
+			case ledger.ReviewHeld:
+				status = "On hold"
+			}
+			what := e.Explanation
+			if e.Kind == ledger.KindAdjustment && e.Reason != "" {
+				what = strings.TrimSpace(what + " Reason: " + e.Reason)
+			}
+			if err := write(it.PartnerName, ref, client, reviewKind(e), what, exportAmount(e.AmountCents), e.Currency,
+				exportDay(e.DueOn), status, it.Reason); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// payoutsExportHeader are the columns of the payout batches export.
+var payoutsExportHeader = []string{"batch", "direction", "up to", "partners", "total", "currency", "status", "paid on", "reference"}
+
+// payoutsExport downloads every payout batch (the page shows the latest
+// 200), newest first, as CSV; ?status= keeps one status.
+func (s *Server) payoutsExport(w http.ResponseWriter, r *http.Request) {
+	status := r.URL.Query().Get("status")
+	s.exportCSV(w, r, "payouts", payoutsExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		bs, err := ledger.ListBatches(ctx, tx, sc.Tenant.ID, math.MaxInt32)
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			if status != "" && b.Status != status {
+				continue
+			}
+			label, _ := payoutBatchStatus(b.Status)
+			ref := ""
+			if b.Reference != nil {
+				ref = *b.Reference
+			}
+			if err := write(strconv.Itoa(int(b.Number)), payoutDirectionLabel(b.Direction), b.UpTo.Format(time.DateOnly),
+				strconv.Itoa(b.Payouts), exportAmount(b.TotalCents), b.Currency, label, exportDay(b.PaidOn), ref); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -23,6 +23,7 @@ import (
 // (ManageMoney) save them.
 func (s *Server) programInputRoutes(r chi.Router) {
 	r.Get("/program/inputs", s.showProgramInputs)
+	r.Get("/program/inputs/export.csv", s.programInputsExport)
 	r.With(s.requireCap(auth.ManageMoney)).Post("/program/inputs", s.saveProgramInputs)
 }
 
@@ -100,7 +101,8 @@ func (s *Server) renderProgramInputs(w http.ResponseWriter, r *http.Request, sta
 	page := base + "/program/inputs"
 	canEdit := sc.Role.Can(auth.ManageMoney)
 	d := view.ProgramInputsProps{Form: errs, Base: base, Action: page, Quarter: q.String(), Label: q.Label(),
-		QuarterError: pickErr, CanEdit: canEdit, Entered: in.Entered(), CostTotal: commission.FormatCents(in.CostCents())}
+		QuarterError: pickErr, CanEdit: canEdit, Entered: in.Entered(), CostTotal: commission.FormatCents(in.CostCents()),
+		ExportURL: page + "/export.csv"}
 	if in.UpdatedAt != nil {
 		d.UpdatedAt, d.UpdatedBy = in.UpdatedAt.Format(dayFormat), in.UpdatedByName
 	}
@@ -211,4 +213,51 @@ func loadZone(name string) *time.Location {
 		return loc
 	}
 	return time.UTC
+}
+
+// programInputsExportHeader are the columns of the program inputs export.
+var programInputsExportHeader = []string{"quarter", "entered", "total new revenue", "management cost", "marketing cost",
+	"systems cost", "other cost", "costs besides commissions", "updated by", "updated at"}
+
+// programInputsExportMax is the most quarters one export covers.
+const programInputsExportMax = 400
+
+// programInputsExport downloads one row per quarter, newest first, as CSV:
+// by default the quarters of the page's "Recent quarters"; ?from= and
+// ?to= (2026-Q3) choose others. Amounts are in dollars and cents.
+func (s *Server) programInputsExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.exportCSV(w, r, "program-inputs", programInputsExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		cur, err := s.firmQuarter(ctx, tx, sc.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		from, to := cur.Last(8)[0], cur
+		if v, err := period.ParseQuarter(strings.TrimSpace(q.Get("from"))); err == nil {
+			from = v
+		}
+		if v, err := period.ParseQuarter(strings.TrimSpace(q.Get("to"))); err == nil {
+			to = v
+		}
+		if n := to.Last(programInputsExportMax)[0]; from.Before(n) {
+			from = n
+		}
+		hist, err := program.InputsRange(ctx, tx, sc.Tenant.ID, from, to)
+		if err != nil {
+			return err
+		}
+		for i := len(hist) - 1; i >= 0; i-- {
+			h := hist[i]
+			entered := "no"
+			if h.Entered() {
+				entered = "yes"
+			}
+			if err := write(h.Quarter.String(), entered, exportAmount(h.TotalNewRevenueCents), exportAmount(h.ManagementCostCents),
+				exportAmount(h.MarketingCostCents), exportAmount(h.SystemsCostCents), exportAmount(h.OtherCostCents),
+				exportAmount(h.CostCents()), h.UpdatedByName, exportTime(h.UpdatedAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

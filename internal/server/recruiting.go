@@ -1,7 +1,10 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -20,6 +23,7 @@ import (
 // page that embeds view.TierSelectForm.
 func (s *Server) recruitingRoutes(r chi.Router) {
 	r.Get("/recruiting", s.showRecruiting)
+	r.Get("/recruiting/export.csv", s.recruitingExport)
 	r.With(s.requireCap(auth.ManagePartners)).Post("/recruiting/tier", s.assignTier)
 }
 
@@ -66,7 +70,8 @@ func (s *Server) renderRecruiting(w http.ResponseWriter, r *http.Request, status
 	base := "/t/" + sc.Tenant.Slug
 	d := view.RecruitingProps{Base: base, Year: now.Year(), GoalMin: st.RecruitGoalMin, GoalMax: st.RecruitGoalMax,
 		Actual: len(newActive), GoalStatus: partner.GoalStatus(len(newActive), st.RecruitGoalMin, st.RecruitGoalMax),
-		CanManage: sc.Role.Can(auth.ManagePartners), CanAdmin: sc.Role.Can(auth.ManageSettings)}
+		CanManage: sc.Role.Can(auth.ManagePartners), CanAdmin: sc.Role.Can(auth.ManageSettings),
+		ExportURL: base + "/recruiting/export.csv"}
 	for _, t := range tiers {
 		d.Tiers = append(d.Tiers, view.Option{Value: t.ID.String(), Label: t.Name})
 	}
@@ -172,4 +177,51 @@ func idOrNil(id *uuid.UUID) any {
 		return nil
 	}
 	return id.String()
+}
+
+// recruitingExportHeader are the columns of the recruiting export.
+var recruitingExportHeader = []string{"partner", "stage", "model", "owner", "tier", "in stage since", "days in stage"}
+
+// recruitingExport downloads the board, one row per candidate with its
+// stage (prospect, qualifying, onboarding, then this year's new partners
+// as "active"), as CSV; ?stage= keeps one column.
+func (s *Server) recruitingExport(w http.ResponseWriter, r *http.Request) {
+	stage := r.URL.Query().Get("stage")
+	now := s.now().UTC()
+	from, to := partner.YearBounds(now)
+	s.exportCSV(w, r, "recruiting", recruitingExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		row := func(p partner.Partner, stage string) error {
+			return write(p.Name, stage, partner.TypeLabels[p.Type], p.OwnerName, p.TierName,
+				p.StatusChangedAt.UTC().Format(time.DateOnly), strconv.Itoa(partner.DaysInStage(now, p.StatusChangedAt)))
+		}
+		pipeline, err := partner.Pipeline(ctx, tx, sc.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		for _, status := range partner.PipelineStatuses {
+			if stage != "" && stage != status {
+				continue
+			}
+			for _, p := range pipeline {
+				if p.Status == status {
+					if err := row(p, status); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if stage != "" && stage != "active" {
+			return nil
+		}
+		newActive, err := partner.NewActive(ctx, tx, sc.Tenant.ID, from, to)
+		if err != nil {
+			return err
+		}
+		for _, p := range newActive {
+			if err := row(p, "active"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/commission"
-	"github.com/allyway/allyway/internal/csvout"
 	"github.com/allyway/allyway/internal/partner"
 	"github.com/allyway/allyway/internal/referral"
 	"github.com/allyway/allyway/internal/tenant"
@@ -167,36 +166,40 @@ func listTotal(counts map[string]int, statuses []string) (int, bool) {
 }
 
 // referralExportHeader are the columns of the list's CSV export. The
-// referred person's contact details are not in it: they are personal data
-// the list doesn't show either.
-var referralExportHeader = []string{"number", "company", "domain", "partner", "direction", "status", "estimated value",
+// columns the referral import reads (/imports/referrals) carry its header
+// names, so an export imports again: client company, client domain,
+// partner, direction, status (the import's codes, e.g. "submitted"),
+// estimated value, submitted, urgency, contact name, contact email,
+// contact phone, challenge. The contact's details are blank once erased.
+var referralExportHeader = []string{"number", "client company", "client domain", "partner", "direction", "status", "estimated value",
 	"currency", "owner", "originator", "service", "urgency", "submitted", "next clock", "next due", "conflict",
-	"credited partner", "close reason", "closed"}
+	"credited partner", "close reason", "closed", "contact name", "contact email", "contact phone", "challenge"}
 
 // referralExportMax caps an export (the list pages through it 500 at a time).
 const referralExportMax = 100_000
 
 // referralExport downloads every referral matching the list's filters, in
-// its sort order (all pages), as CSV with formulas neutralised.
+// its sort order (all pages), as CSV with formulas neutralised, streamed
+// 500 at a time.
 func (s *Server) referralExport(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	now := s.now()
-	var all []referral.Referral
-	var loc *time.Location
-	err := s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) error {
+	s.exportCSV(w, r, "referrals", referralExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
 		set, err := referral.GetSettings(ctx, tx, sc.Tenant.ID)
 		if err != nil {
 			return err
 		}
-		loc = set.Location()
-		f := parseReferralQuery(r.URL.Query(), loc).F
+		f := parseReferralQuery(r.URL.Query(), set.Location()).F
 		f.Limit = 500
 		for f.Offset < referralExportMax {
 			rows, total, err := referral.List(ctx, tx, sc.Tenant.ID, f, now)
 			if err != nil {
 				return err
 			}
-			all = append(all, rows...)
+			for _, ref := range rows {
+				if err := write(referralExportRow(ref, now)...); err != nil {
+					return err
+				}
+			}
 			f.Offset += len(rows)
 			if len(rows) < f.Limit || f.Offset >= total {
 				return nil
@@ -204,44 +207,30 @@ func (s *Server) referralExport(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
+}
+
+// referralExportRow is a referral's cells, in referralExportHeader's order.
+func referralExportRow(ref referral.Referral, now time.Time) []string {
+	value := ""
+	if ref.EstimatedValueCents != nil {
+		value = commission.FormatDollars(*ref.EstimatedValueCents)
 	}
-	sc := staffFrom(ctx)
-	csvout.Attach(w, csvout.Filename(sc.Tenant.Slug+"-referrals", now.In(loc)))
-	w.WriteHeader(http.StatusOK)
-	cw, err := csvout.NewWriter(w, referralExportHeader...)
-	if err != nil {
-		return // the client went away
+	clock, due := "", ""
+	if c, ok := nextClock(ref, now); ok {
+		clock, due = referral.ClockLabel(c.Name), c.DueAt.UTC().Format(time.RFC3339)
 	}
-	for _, ref := range all {
-		value := ""
-		if ref.EstimatedValueCents != nil {
-			value = commission.FormatDollars(*ref.EstimatedValueCents)
-		}
-		clock, due := "", ""
-		if c, ok := nextClock(ref, now); ok {
-			clock, due = referral.ClockLabel(c.Name), c.DueAt.UTC().Format(time.RFC3339)
-		}
-		closed := ""
-		if ref.ClosedAt != nil {
-			closed = ref.ClosedAt.UTC().Format(time.RFC3339)
-		}
-		reason := ""
-		if ref.CloseReason != "" {
-			reason = referral.ReasonLabel(ref.CloseReason)
-		}
-		if err := cw.Write(ref.Ref(), ref.ClientCompany, ref.ClientDomain, ref.PartnerName, ref.Direction,
-			referral.StatusLabel(ref.Status), value, ref.Currency, ref.OwnerName, ref.OriginatorName, ref.ServiceName,
-			ref.Urgency, ref.SubmittedAt.UTC().Format(time.RFC3339), clock, due, ref.ConflictStatus,
-			ref.CreditedPartnerName, reason, closed); err != nil {
-			return
-		}
+	reason := ""
+	if ref.CloseReason != "" {
+		reason = referral.ReasonLabel(ref.CloseReason)
 	}
-	if err := cw.Flush(); err != nil {
-		s.Logger.Warn("referral export", "request_id", requestIDFrom(ctx), "err", err)
+	contact := ref.Contact
+	if contact.Erased {
+		contact = referral.Contact{}
 	}
+	return []string{ref.Ref(), ref.ClientCompany, ref.ClientDomain, ref.PartnerName, ref.Direction,
+		ref.Status, value, ref.Currency, ref.OwnerName, ref.OriginatorName, ref.ServiceName,
+		ref.Urgency, ref.SubmittedAt.UTC().Format(time.RFC3339), clock, due, ref.ConflictStatus,
+		ref.CreditedPartnerName, reason, exportTime(ref.ClosedAt), contact.Name, contact.Email, contact.Phone, ref.Challenge}
 }
 
 // ---- board ----

@@ -2,189 +2,210 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/allyway/allyway/internal/apperr"
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/commission"
+	"github.com/allyway/allyway/internal/importflow"
 	"github.com/allyway/allyway/internal/ledger"
 	"github.com/allyway/allyway/web/view"
 )
 
-// CSV import of client payments (under /commissions): upload or paste →
-// preview → confirm, as for partners (partner_import.go): the preview
-// keeps nothing on the server, the file travels back with the
-// confirmation and is parsed again inside the writing transaction, which
-// must resolve to the previewed plan's hash. The preview runs the import
-// and rolls it back, so its errors and commissions are the import's own.
-// A file is imported whole or not at all.
+// CSV import of client payments, the "payments" kind of the one import
+// flow (import.go, /imports/payments; the old URLs under
+// /commissions/import still work): ledger.ParseRevenueCSV reads the file,
+// the preview runs the import and rolls it back (so its errors and
+// commissions are the import's own), and the confirmation runs it again,
+// which must resolve to the previewed plan's hash. A payments file is
+// imported whole or not at all: its rows are a ledger (a refund can name a
+// payment of an earlier line), and leaving some out would change what the
+// others mean.
 
 // revenueImportPreviewRows is how many rows without problems the preview lists.
 const revenueImportPreviewRows = 200
 
-// revenueImportRoutes mounts the import and the unresolved payments
-// (unresolved.go) under /commissions.
+func init() { registerImportKind("payments", (*Server).revenueImportKind) }
+
+// revenueImportRoutes mounts the import's first URLs and the unresolved
+// payments (unresolved.go) under /commissions.
 func (s *Server) revenueImportRoutes(r chi.Router) {
+	kind := func(h func(http.ResponseWriter, *http.Request, *importKind)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { h(w, r, s.importKind("payments")) }
+	}
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireCap(auth.ManageMoney))
-		r.Get("/import", s.showRevenueImport)
-		r.Get("/import/template.csv", s.revenueImportTemplate)
-		r.Post("/import/preview", s.previewRevenueImport)
-		r.Post("/import/confirm", s.confirmRevenueImport)
+		r.Get("/import", kind(s.showImport))
+		r.Get("/import/template.csv", kind(s.importTemplate))
+		r.Post("/import/preview", kind(s.previewImport))
+		r.Post("/import/confirm", kind(s.confirmImport))
 		r.Post("/unresolved/accrue", s.reaccrueUnresolved)
 	})
 	r.Get("/unresolved", s.showUnresolved)
 }
 
-func (s *Server) revenueImportProps(r *http.Request) view.RevenueImportProps {
-	sc := staffFrom(r.Context())
-	d := view.RevenueImportProps{Base: "/t/" + sc.Tenant.Slug, MaxSize: importMaxSize,
-		MaxRows: commissionThousands(ledger.RevenueImportMaxRows)}
-	_ = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		_, d.Unresolved, err = ledger.UnresolvedPayments(r.Context(), tx, sc.Tenant.ID, 1)
-		return err
-	})
-	return d
+var revenueImportHelp = map[string]struct{ help, aliases string }{
+	ledger.RevColReferral:     {"The referral the client came from: R-1024, #1024 or 1024. Required unless engagement_id is given.", "referral number"},
+	ledger.RevColEngagement:   {"The engagement's name, when the referral has several (any case).", "project"},
+	ledger.RevColEngagementID: {"Instead of referral and engagement: the engagement's id.", ""},
+	ledger.RevColAmount:       {"Required. In dollars: 20,000.00, 1250.50 or $1,250.50. Negative for a refund or credit note: -10000 or (10,000.00).", "amount paid, total"},
+	ledger.RevColPaidOn:       {"Required. The day the client paid, as 2025-03-10 (year-month-day) or 10 Mar 2025. Dates like 03/04/2025 are refused: they read differently in different countries.", "date, payment date"},
+	ledger.RevColCurrency:     {"Optional: the engagement's currency (USD) by default; another currency is refused.", ""},
+	ledger.RevColExternalRef:  {"The invoice or payment number. Unique: a reference already recorded, or twice in the file, is refused — so importing a file twice records nothing twice.", "reference, invoice"},
+	ledger.RevColRefundOf:     {"For a refund: the external_ref of the payment it refunds (recorded before, or on an earlier line). Its commission is reversed.", ""},
+	ledger.RevColNote:         {"Free text, up to 2,000 characters.", "notes, memo"},
 }
 
-// showRevenueImport is the upload form.
-func (s *Server) showRevenueImport(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, view.RevenueImportPage(s.page(r, "Import client payments", "commissions"), s.revenueImportProps(r)))
-}
-
-// revenueImportTemplate downloads a CSV to start from.
-func (s *Server) revenueImportTemplate(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="payments-template.csv"`)
-	_, _ = w.Write(ledger.RevenueTemplateCSV())
-}
-
-// revenueImportFormError re-shows the upload form with a message on a field.
-func (s *Server) revenueImportFormError(w http.ResponseWriter, r *http.Request, status int, field, msg, pasted string) {
-	d := s.revenueImportProps(r)
-	d.Form = view.Form{Errors: view.FieldErrors{field: msg}, NonField: []string{msg}}
-	if len(pasted) <= importMaxBytes {
-		d.CSV = pasted
-	}
-	s.render(w, r, status, view.RevenueImportPage(s.page(r, "Import client payments", "commissions"), d))
-}
-
-// parseRevenueImport parses an uploaded file.
-func parseRevenueImport(data []byte) (ledger.RevenueImportPlan, error) {
-	return ledger.ParseRevenueCSV(bytes.NewReader(data), ledger.RevenueImportOptions{MaxBytes: importMaxBytes})
-}
-
-// previewRevenueImport parses the upload and shows what confirming would
-// do. It writes nothing.
-func (s *Server) previewRevenueImport(w http.ResponseWriter, r *http.Request) {
-	data, field, pasted, err := readImportUpload(r)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		s.revenueImportFormError(w, r, http.StatusRequestEntityTooLarge, "file",
-			"The file is over "+importMaxSize+". Split it into smaller files and import them one after the other.", "")
-		return
-	}
-	if apperr.Code(err) == apperr.EInvalid {
-		s.revenueImportFormError(w, r, http.StatusUnprocessableEntity, field, apperr.FieldErrors(err)[field], pasted)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	plan, err := parseRevenueImport(data)
-	var fe *ledger.RevenueImportFileError
-	if errors.As(err, &fe) {
-		s.revenueImportFormError(w, r, http.StatusUnprocessableEntity, field, upperFirst(fe.Error()), pasted)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var res ledger.RevenueImportResult
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		res, err = ledger.PreviewRevenueImport(r.Context(), tx, sc.Tenant.ID, &plan,
-			ledger.RevenueImportInput{CreatedBy: userFrom(r.Context()).ID, Now: s.now()})
-		if errors.Is(err, ledger.ErrRevenueImportRows) {
-			return nil
+// revenueImportKind is the payments kind of import.
+func (s *Server) revenueImportKind() *importKind {
+	spec := &importflow.Spec{Kind: "payments", Noun: "payment", Plural: "payments",
+		MaxBytes: importMaxBytes, MaxRows: ledger.RevenueImportMaxRows, Template: ledger.RevenueTemplateCSV()}
+	for _, c := range ledger.RevenueImportColumns {
+		h := revenueImportHelp[c]
+		col := importflow.Column{Name: c, Required: c == ledger.RevColAmount || c == ledger.RevColPaidOn, Help: h.help}
+		if h.aliases != "" {
+			col.Aliases = strings.Split(h.aliases, ", ")
 		}
-		return err
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
+		spec.Columns = append(spec.Columns, col)
 	}
-	packed, err := packImport(data)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	parse := func(data []byte) (ledger.RevenueImportPlan, error) {
+		plan, err := ledger.ParseRevenueCSV(bytes.NewReader(data), ledger.RevenueImportOptions{MaxBytes: importMaxBytes})
+		var fe *ledger.RevenueImportFileError
+		if errors.As(err, &fe) {
+			return plan, &importflow.FileError{Line: fe.Line, Message: fe.Message}
+		}
+		return plan, err
 	}
-	status := http.StatusOK
-	if plan.ErrorRows() > 0 {
-		status = http.StatusUnprocessableEntity
+	spec.Preview = func(ctx context.Context, tx pgx.Tx, env importflow.Env, data []byte) (importflow.Plan, error) {
+		plan, err := parse(data)
+		if err != nil {
+			return importflow.Plan{}, err
+		}
+		res, err := ledger.PreviewRevenueImport(ctx, tx, env.TenantID, &plan, ledger.RevenueImportInput{CreatedBy: env.UserID, Now: env.Now})
+		if err != nil && !errors.Is(err, ledger.ErrRevenueImportRows) {
+			return importflow.Plan{}, err
+		}
+		return s.revenueFlowPlan(plan, res), nil
 	}
-	s.renderRevenuePreview(w, r, status, plan, res, packed, "")
+	spec.Confirm = func(ctx context.Context, tx pgx.Tx, env importflow.Env, data []byte, hash string) (importflow.Plan, importflow.Result, error) {
+		plan, err := parse(data)
+		if err != nil {
+			return importflow.Plan{}, importflow.Result{}, err
+		}
+		if hash == "" {
+			hash = "-" // not the previewed plan: ImportRevenue answers ErrRevenueImportChanged
+		}
+		res, err := ledger.ImportRevenue(ctx, tx, env.TenantID, &plan, ledger.RevenueImportInput{CreatedBy: env.UserID, Now: env.Now, Hash: hash})
+		if err == nil && res.AccrualDeferred {
+			err = s.Outbox.Enqueue(ctx, tx, ledger.AccrueArgs{TenantID: env.TenantID}, nil)
+		}
+		fp := s.revenueFlowPlan(plan, res)
+		switch {
+		case errors.Is(err, ledger.ErrRevenueImportChanged):
+			// The plan as it resolves now, for the preview shown again.
+			again, _ := parse(data)
+			pres, perr := ledger.PreviewRevenueImport(ctx, tx, env.TenantID, &again, ledger.RevenueImportInput{CreatedBy: env.UserID, Now: env.Now})
+			if perr != nil && !errors.Is(perr, ledger.ErrRevenueImportRows) {
+				return fp, importflow.Result{}, perr
+			}
+			return s.revenueFlowPlan(again, pres), importflow.Result{}, importflow.ErrChanged
+		case errors.Is(err, ledger.ErrRevenueImportRows):
+			return fp, importflow.Result{}, importflow.ErrRows
+		case err != nil:
+			return fp, importflow.Result{}, err
+		}
+		return fp, importflow.Result{Written: res.Payments + res.Refunds, Message: revenueImportDone(res)}, nil
+	}
+	return &importKind{Spec: spec, Cap: auth.ManageMoney, Title: "Import client payments", Section: "commissions",
+		Intro: "Record client payments from a spreadsheet or your accounting system's export. You'll see a preview with each row's problems and the commission each payment earns; nothing is saved until you confirm, and a file is imported whole or not at all.",
+		Back:  "/commissions", Done: "/commissions/import", Placeholder: "referral,amount,paid_on,external_ref",
+		Top: func(base string) templ.Component {
+			return view.CommissionTabs(view.CommissionNav{Base: base + "/commissions", Active: "import"})
+		},
+		Extra: func(s *Server, r *http.Request, base string) templ.Component {
+			var n int
+			_ = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
+				_, n, err = ledger.UnresolvedPayments(r.Context(), tx, sc.Tenant.ID, 1)
+				return err
+			})
+			return view.RevenueImportLinks(base, n)
+		},
+		Footer: func(base string, p importflow.Plan) templ.Component {
+			if !strings.Contains(p.Summary, "will be flagged") {
+				return nil
+			}
+			return view.RevenueImportFlagged(base)
+		},
+	}
 }
 
-// confirmRevenueImport parses the previewed file again and writes all its
-// rows in one transaction, or nothing.
-func (s *Server) confirmRevenueImport(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	packed, hash := r.PostForm.Get("data"), r.PostForm.Get("hash")
-	data, err := unpackImport(packed)
-	if err != nil {
-		d := s.revenueImportProps(r)
-		d.Form = view.Form{NonField: []string{"The previewed file could not be read back. Upload it again."}}
-		s.render(w, r, http.StatusUnprocessableEntity, view.RevenueImportPage(s.page(r, "Import client payments", "commissions"), d))
-		return
-	}
-	plan, err := parseRevenueImport(data)
-	var fe *ledger.RevenueImportFileError
-	if errors.As(err, &fe) {
-		s.revenueImportFormError(w, r, http.StatusUnprocessableEntity, "file", upperFirst(fe.Error()), "")
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var res ledger.RevenueImportResult
-	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
-		res, err = ledger.ImportRevenue(ctx, tx, sc.Tenant.ID, &plan,
-			ledger.RevenueImportInput{CreatedBy: userFrom(ctx).ID, Now: s.now(), Hash: hash})
-		if err != nil || !res.AccrualDeferred {
-			return err
+// revenueFlowPlan is a payments plan as the import flow shows it.
+func (s *Server) revenueFlowPlan(plan ledger.RevenueImportPlan, res ledger.RevenueImportResult) importflow.Plan {
+	p := importflow.Plan{Whole: true, Hash: plan.Hash(), Warnings: plan.Warnings, Errors: plan.ErrorRows(),
+		Headers: []string{"Referral", "Partner and client", "Engagement", "Amount", "Paid on", "Reference"}}
+	var payments, refunds int
+	for _, row := range plan.Rows {
+		if row.AmountCents < 0 {
+			refunds++
+		} else {
+			payments++
 		}
-		return s.Outbox.Enqueue(ctx, tx, ledger.AccrueArgs{TenantID: sc.Tenant.ID}, nil)
-	})
-	switch {
-	case errors.Is(err, ledger.ErrRevenueImportChanged):
-		s.renderRevenuePreview(w, r, http.StatusConflict, plan, res, packed,
-			"Your payments or engagements changed since the preview (someone recorded a payment or an engagement, or this file was imported already), so what the import would do changed too. Check it and confirm again.")
-		return
-	case errors.Is(err, ledger.ErrRevenueImportRows):
-		s.renderRevenuePreview(w, r, http.StatusUnprocessableEntity, plan, res, packed, "")
-		return
-	case apperr.Code(err) == apperr.EConflict:
-		s.renderRevenuePreview(w, r, http.StatusConflict, plan, res, packed, apperr.Message(err))
-		return
-	case err != nil:
-		s.fail(w, r, err)
-		return
 	}
-	s.flash(r, "success", revenueImportDone(res))
-	redirect(w, r, "/t/"+staffFrom(ctx).Tenant.Slug+"/commissions/import")
+	total, accrued := "—", ""
+	if p.Errors == 0 {
+		total = revenueAmounts(res.Totals)
+		if !res.AccrualDeferred {
+			accrued = revenueAmounts(res.AccruedTotals)
+		}
+		p.Ready = len(plan.Rows)
+		p.Confirm = "Import " + revCount(len(plan.Rows), "payment", "payments")
+	}
+	p.Stats = []importflow.Stat{{Value: importflow.Thousands(payments), Label: "payments"},
+		{Value: importflow.Thousands(refunds), Label: "refunds and credit notes"}, {Value: total, Label: "in all"}}
+	if accrued != "" {
+		p.Stats = append(p.Stats, importflow.Stat{Value: accrued, Label: "commission accrued"})
+	}
+	p.Stats = append(p.Stats, importflow.Stat{Value: importflow.Thousands(p.Errors), Label: "rows with errors"})
+	if p.Errors > 0 {
+		p.Summary = "Nothing will be imported: " + revCount(p.Errors, "row has", "rows have") + " errors (of " +
+			revCount(len(plan.Rows), "row", "rows") + ")."
+	} else {
+		msg := revCount(payments, "payment", "payments")
+		if refunds > 0 {
+			msg += " and " + revCount(refunds, "refund or credit note", "refunds or credit notes")
+		}
+		msg += " (" + total + ") will be recorded"
+		switch {
+		case res.AccrualDeferred:
+			msg += "; their commissions are calculated right after the import"
+		case accrued != "":
+			msg += ", accruing " + accrued + " of commission"
+		}
+		if res.Flagged > 0 {
+			msg += "; " + revCount(res.Flagged, "payment has", "payments have") + " no agreement in force and will be flagged"
+		}
+		p.Summary = msg + "."
+	}
+	shown := 0
+	for _, row := range plan.Rows {
+		fr := revenuePreviewRow(row)
+		if len(fr.Errors) == 0 {
+			if shown >= revenueImportPreviewRows {
+				p.Hidden++
+				continue
+			}
+			shown++
+		}
+		p.Rows = append(p.Rows, fr)
+	}
+	return p
 }
 
 // revenueImportDone says what an import did.
@@ -215,83 +236,28 @@ func revenueAmounts(as []ledger.RevenueAmount) string {
 	return strings.Join(parts, ", ")
 }
 
-// renderRevenuePreview shows the plan: every row with errors and the
-// first rows without.
-func (s *Server) renderRevenuePreview(w http.ResponseWriter, r *http.Request, status int, plan ledger.RevenueImportPlan,
-	res ledger.RevenueImportResult, packed, notice string) {
-	sc := staffFrom(r.Context())
-	d := view.RevenueImportPreviewProps{Base: "/t/" + sc.Tenant.Slug, Data: packed, Hash: plan.Hash(), Notice: notice,
-		Rows: len(plan.Rows), Errors: plan.ErrorRows(), Warnings: plan.Warnings, Flagged: res.Flagged, Deferred: res.AccrualDeferred}
-	for _, row := range plan.Rows {
-		if row.AmountCents < 0 {
-			d.Refunds++
-		} else {
-			d.Payments++
-		}
-	}
-	if d.Errors == 0 {
-		d.Total = revenueAmounts(res.Totals)
-		if !res.AccrualDeferred {
-			d.Accrued = revenueAmounts(res.AccruedTotals)
-		}
-	} else {
-		d.Total = "—"
-	}
-	d.Summary = revenuePreviewSummary(d)
-	fine := 0
-	for _, row := range plan.Rows {
-		v := revenuePreviewRow(row)
-		if len(v.Errors) == 0 {
-			if fine >= revenueImportPreviewRows {
-				d.Hidden++
-				continue
-			}
-			fine++
-		}
-		d.Lines = append(d.Lines, v)
-	}
-	s.render(w, r, status, view.RevenueImportPreviewPage(s.page(r, "Import client payments: preview", "commissions"), d))
-}
-
-// revenuePreviewSummary says in one sentence what confirming does.
-func revenuePreviewSummary(d view.RevenueImportPreviewProps) string {
-	if d.Errors > 0 {
-		return "Nothing will be imported: " + revCount(d.Errors, "row has", "rows have") + " errors (of " +
-			revCount(d.Rows, "row", "rows") + ")."
-	}
-	msg := revCount(d.Payments, "payment", "payments")
-	if d.Refunds > 0 {
-		msg += " and " + revCount(d.Refunds, "refund or credit note", "refunds or credit notes")
-	}
-	msg += " (" + d.Total + ") will be recorded"
-	switch {
-	case d.Deferred:
-		msg += "; their commissions are calculated right after the import"
-	case d.Accrued != "":
-		msg += ", accruing " + d.Accrued + " of commission"
-	}
-	if d.Flagged > 0 {
-		msg += "; " + revCount(d.Flagged, "payment has", "payments have") + " no agreement in force and will be flagged"
-	}
-	return msg + "."
-}
-
 // revenuePreviewRow is one row as the preview shows it.
-func revenuePreviewRow(row ledger.RevenueImportRow) view.RevenueImportRowView {
-	v := view.RevenueImportRowView{Line: row.Line, Referral: row.Referral, Partner: row.PartnerName, Client: row.ClientCompany,
-		Engagement: row.EngagementName, Refund: row.AmountCents < 0, Ref: row.ExternalRef}
+func revenuePreviewRow(row ledger.RevenueImportRow) importflow.Row {
+	ref := importflow.Cell{Text: row.Referral}
 	if row.ReferralNo > 0 {
-		v.Referral, v.ReferralID = referralRef(row.ReferralNo), row.ResolvedRef.String()
+		ref = importflow.Cell{Text: referralRef(row.ReferralNo), Href: "referrals/" + row.ResolvedRef.String()}
 	}
+	amount := importflow.Cell{}
 	if row.AmountCents != 0 {
-		v.Amount = commission.FormatCents(row.AmountCents)
+		amount.Text = commission.FormatCents(row.AmountCents)
 		if row.Currency != "" {
-			v.Amount += " " + row.Currency
+			amount.Text += " " + row.Currency
 		}
 	}
-	if !row.PaidOn.IsZero() {
-		v.PaidOn = row.PaidOn.Format(dayFormat)
+	if row.AmountCents < 0 {
+		amount.Badge = "Refund"
 	}
+	paidOn := ""
+	if !row.PaidOn.IsZero() {
+		paidOn = row.PaidOn.Format(dayFormat)
+	}
+	v := importflow.Row{Line: row.Line, Cells: []importflow.Cell{ref, {Text: row.PartnerName, Note: row.ClientCompany},
+		{Text: row.EngagementName}, amount, {Text: paidOn}, {Text: row.ExternalRef}}}
 	for _, e := range row.Errors {
 		v.Errors = append(v.Errors, e.Error())
 	}

@@ -68,7 +68,7 @@ func TestRevenueImportPreviewAndConfirm(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, body, `<label for="f-file">CSV file</label>`)
 	require.Contains(t, body, `<label for="f-csv">Or paste CSV</label>`)
-	require.Contains(t, body, `href="/t/northwind/commissions/import/template.csv"`)
+	require.Contains(t, body, `href="/t/northwind/imports/payments/template.csv"`)
 	require.Contains(t, body, `href="/t/northwind/commissions/unresolved"`)
 	require.Contains(t, body, `aria-current="page">Import payments</a>`)
 
@@ -116,9 +116,10 @@ func TestRevenueImportPreviewAndConfirm(t *testing.T) {
 	// The same confirmation again (a double click, a back button): every
 	// reference is recorded already; nothing is written twice.
 	resp, body = h.post(c, "/t/northwind/commissions/import/confirm", form)
-	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, html.UnescapeString(body), "This file was imported already")
 	require.Contains(t, html.UnescapeString(body), "line 2, external_ref: a payment with reference “INV-1” is already recorded")
-	require.NotContains(t, body, `name="data"`, "no confirm button while rows have errors")
+	require.NotContains(t, body, `name="batch"`, "no confirm button")
 	require.Equal(t, 2, h.countRows(`SELECT count(*) FROM revenue_events WHERE tenant_id = $1`, w.f.ID))
 }
 
@@ -160,7 +161,7 @@ func TestRevenueImportBadInput(t *testing.T) {
 	} {
 		require.Contains(t, text, want)
 	}
-	require.NotContains(t, body, `name="data"`)
+	require.NotContains(t, body, `name="batch"`)
 	require.Equal(t, 0, h.countRows(`SELECT count(*) FROM revenue_events WHERE tenant_id = $1`, w.f.ID))
 	require.Equal(t, 0, h.countRows(`SELECT count(*) FROM revenue_events WHERE tenant_id = $1`, other.ID))
 
@@ -184,14 +185,14 @@ func TestRevenueImportBadInput(t *testing.T) {
 	resp, body = h.post(c, "/t/northwind/commissions/import/confirm", form)
 	require.Equal(t, http.StatusConflict, resp.StatusCode)
 	require.Contains(t, body, "changed since the preview")
-	resp, _ = h.post(c, "/t/northwind/commissions/import/confirm", url.Values{"data": {"not-base64!"}, "hash": {"x"}})
+	resp, _ = h.post(c, "/t/northwind/commissions/import/confirm", url.Values{"batch": {"not-an-id!"}, "hash": {"x"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	require.Equal(t, 0, h.countRows(`SELECT count(*) FROM revenue_events WHERE tenant_id = $1`, w.f.ID))
 
 	// Over the 5 MB limit (within the upload body limit): the page says so.
 	big := "referral,amount,paid_on,note\n" + strings.Repeat(fmt.Sprintf("R-%d,1,%s,%s\n", w.refNo, w.day(-1), strings.Repeat("x", 500)), 10_500)
 	resp, body = h.revUpload(c, "northwind", big, false)
-	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 	require.Contains(t, body, "The file is over 5 MB. Split it into smaller files")
 	require.Equal(t, 0, h.countRows(`SELECT count(*) FROM revenue_events WHERE tenant_id = $1`, w.f.ID))
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -26,6 +27,7 @@ import (
 // overdue or due in the next 30 days, and what is scheduled.
 func (s *Server) reviewRoutes(r chi.Router) {
 	r.Get("/reviews", s.reviewList)
+	r.Get("/reviews/export.csv", s.reviewExport)
 }
 
 // partnerReviewRoutes are a partner's Reviews tab under
@@ -153,7 +155,8 @@ func (s *Server) reviewList(w http.ResponseWriter, r *http.Request) {
 	sc := staffFrom(ctx)
 	now := s.now()
 	today := period.Today(now, loc)
-	d := view.ReviewsProps{Active: len(due), CanManage: sc.Role.Can(auth.ManagePartners)}
+	d := view.ReviewsProps{Active: len(due), CanManage: sc.Role.Can(auth.ManagePartners),
+		ExportURL: "/t/" + sc.Tenant.Slug + "/reviews/export.csv"}
 	for _, it := range due {
 		if it.DueOn.After(today.AddDate(0, 0, 30)) {
 			continue
@@ -945,4 +948,55 @@ func (s *Server) reviewICS(w http.ResponseWriter, r *http.Request) {
 	}
 	sc := staffFrom(r.Context())
 	s.writeICS(w, rv, sc.Tenant.Name, strings.TrimSuffix(s.Config.BaseURL, "/")+reviewPath(sc, p.ID, rv.ID))
+}
+
+// reviewExportHeader are the columns of the reviews export.
+var reviewExportHeader = []string{"section", "partner", "tier", "last review", "due", "scheduled", "quarter", "location", "status"}
+
+// reviewExport downloads what the reviews page shows: the partners overdue
+// or due in the next 30 days, then every scheduled review (not only the
+// first 200), as CSV.
+func (s *Server) reviewExport(w http.ResponseWriter, r *http.Request) {
+	s.exportCSV(w, r, "reviews", reviewExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		loc, err := firmLocation(ctx, tx, sc.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		due, err := review.Due(ctx, tx, sc.Tenant.ID, loc, uuid.Nil)
+		if err != nil {
+			return err
+		}
+		today := period.Today(s.now(), loc)
+		for _, overdue := range []bool{true, false} {
+			for _, it := range due {
+				if it.DueOn.After(today.AddDate(0, 0, 30)) || it.Overdue(today) != overdue {
+					continue
+				}
+				section, last, sched := "due soon", "", ""
+				if overdue {
+					section = "overdue"
+				}
+				if it.LastHeldOn != nil {
+					last = it.LastHeldOn.Format(time.DateOnly)
+				}
+				if it.ScheduledAt != nil {
+					sched = it.ScheduledAt.In(loc).Format(time.RFC3339)
+				}
+				if err := write(section, it.PartnerName, it.TierName, last, it.DueOn.Format(time.DateOnly), sched, "", "", ""); err != nil {
+					return err
+				}
+			}
+		}
+		upcoming, err := review.Upcoming(ctx, tx, sc.Tenant.ID, math.MaxInt32)
+		if err != nil {
+			return err
+		}
+		for _, rv := range upcoming {
+			if err := write("scheduled", rv.PartnerName, "", "", "", rv.ScheduledAt.In(loc).Format(time.RFC3339), rv.Quarter.Label(),
+				rv.Location, review.StatusLabels[rv.Status]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -22,6 +23,7 @@ func (s *Server) serviceRoutes(r chi.Router) {
 		r.Get("/", s.serviceMap)
 		r.Get("/gaps", s.gapList)
 		r.Get("/gaps/report", s.gapReport)
+		r.Get("/gaps/export.csv", s.gapExport)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireCap(auth.ManagePartners))
 			r.Post("/", s.serviceCreate)
@@ -275,7 +277,8 @@ func (s *Server) renderGaps(w http.ResponseWriter, r *http.Request, status int, 
 			f.Staff = append(f.Staff, view.Option{Value: m.UserID.String(), Label: m.Name})
 		}
 	}
-	props := view.GapsProps{Base: base, CanManage: sc.Role.Can(auth.ManagePartners), Log: f, Report: gapReportProps(base, now, ranks)}
+	props := view.GapsProps{Base: base, CanManage: sc.Role.Can(auth.ManagePartners), Log: f, Report: gapReportProps(base, now, ranks),
+		ExportURL: base + "/services/gaps/export.csv"}
 	for _, g := range gaps {
 		props.Gaps = append(props.Gaps, view.GapRow{ID: g.ID.String(), ServiceID: g.ServiceID.String(), Service: g.ServiceName,
 			Client: g.ClientName, NotedBy: g.NotedByName, NotedOn: g.NotedOn.Format("2 Jan 2006"), Note: g.Note})
@@ -376,4 +379,43 @@ func (s *Server) gapReport(w http.ResponseWriter, r *http.Request) {
 	}
 	base := "/t/" + staffFrom(r.Context()).Tenant.Slug
 	s.render(w, r, http.StatusOK, view.GapReportPage(s.page(r, "Gap report", "services"), gapReportProps(base, now, ranks)))
+}
+
+// gapExportHeader are the columns of the gap log export.
+var gapExportHeader = []string{"noted on", "service", "phase", "client", "noted by", "note"}
+
+// gapExport downloads the whole gap log (the page shows the latest 200),
+// newest first, as CSV; ?since=YYYY-MM-DD keeps the gaps noted from that
+// day and ?service= one service's.
+func (s *Server) gapExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var since time.Time
+	if d, err := time.Parse(time.DateOnly, q.Get("since")); err == nil {
+		since = d
+	}
+	service := q.Get("service")
+	s.exportCSV(w, r, "gaps", gapExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		svcs, err := partner.ListServices(ctx, tx, sc.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		phases := map[string]string{}
+		for _, sv := range svcs {
+			phases[sv.ID.String()] = partner.PhaseLabels[sv.Phase]
+		}
+		gaps, err := partner.ListGaps(ctx, tx, sc.Tenant.ID, since, 0)
+		if err != nil {
+			return err
+		}
+		for _, g := range gaps {
+			if service != "" && g.ServiceID.String() != service {
+				continue
+			}
+			if err := write(g.NotedOn.Format(time.DateOnly), g.ServiceName, phases[g.ServiceID.String()], g.ClientName,
+				g.NotedByName, g.Note); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -35,7 +37,11 @@ func (s *Server) teamRoutes(r chi.Router) {
 		r.Post("/members/{user}/role", s.changeMemberRole)
 		r.Post("/members/{user}/remove", s.removeMember)
 		r.Post("/portal-users/{user}/remove", s.removePortalUser)
+		r.Get("/export.csv", s.teamExport)
 	})
+	// audit.go: the audit log's CSV export (the log's page is routed in
+	// routes.go; this sits under the same /settings group and capability).
+	r.Get("/audit/export.csv", s.auditExport)
 }
 
 // teamForms is what the team page shows besides the lists: the two
@@ -92,7 +98,8 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, status int, 
 	sc := staffFrom(ctx)
 	me := userFrom(ctx)
 	owners := sc.Role.Can(auth.ManageOwners)
-	d := view.TeamProps{Base: "/t/" + sc.Tenant.Slug, Invite: f.invite, PortalInvite: f.portal}
+	d := view.TeamProps{Base: "/t/" + sc.Tenant.Slug, Invite: f.invite, PortalInvite: f.portal,
+		ExportURL: teamPath(sc) + "/export.csv"}
 
 	var memberRoles []view.Option
 	for _, role := range auth.StaffRoles() {
@@ -462,4 +469,46 @@ func (s *Server) removePortalUser(w http.ResponseWriter, r *http.Request) {
 	}
 	s.flash(r, "success", m.Name+" of "+m.PartnerName+" no longer has portal access.")
 	redirect(w, r, teamPath(staffFrom(ctx)))
+}
+
+// teamExportHeader are the columns of the team export.
+var teamExportHeader = []string{"kind", "name", "email", "role", "partner", "two-factor", "disabled", "since"}
+
+// teamExport downloads the team page's people: the staff, then the
+// partner-portal users by partner, as CSV. Filters: ?kind=staff|portal,
+// ?partner= (one partner's portal users).
+func (s *Server) teamExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	kind := q.Get("kind")
+	var partnerID uuid.UUID
+	if id, err := uuid.Parse(q.Get("partner")); err == nil {
+		partnerID, kind = id, "portal"
+	}
+	s.exportCSV(w, r, "team", teamExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		if kind != "portal" {
+			staff, err := tenant.ListStaff(ctx, tx, sc.Tenant.ID)
+			if err != nil {
+				return err
+			}
+			for _, m := range staff {
+				if err := write("staff", m.Name, m.Email, string(m.Role), "", strconv.FormatBool(m.Has2FA),
+					strconv.FormatBool(m.Disabled), exportTime(&m.CreatedAt)); err != nil {
+					return err
+				}
+			}
+		}
+		if kind == "staff" {
+			return nil
+		}
+		portal, err := tenant.ListPortal(ctx, tx, sc.Tenant.ID, partnerID)
+		if err != nil {
+			return err
+		}
+		for _, m := range portal {
+			if err := write("portal", m.Name, m.Email, string(m.Role), m.PartnerName, "", "", exportTime(&m.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

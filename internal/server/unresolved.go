@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -42,7 +45,8 @@ func (s *Server) renderUnresolved(w http.ResponseWriter, r *http.Request, status
 	}
 	sc := staffFrom(r.Context())
 	base := "/t/" + sc.Tenant.Slug
-	d := view.UnresolvedProps{Form: form, Base: base, CanAccrue: sc.Role.Can(auth.ManageMoney), Total: total}
+	d := view.UnresolvedProps{Form: form, Base: base, CanAccrue: sc.Role.Can(auth.ManageMoney), Total: total,
+		ExportURL: base + "/commissions/unresolved/export.csv"}
 	for _, u := range us {
 		e := u.Event
 		row := view.UnresolvedPaymentRow{ID: e.ID.String(), Partner: u.PartnerName,
@@ -128,4 +132,39 @@ func reaccrueDone(res ledger.ReaccrueResult) string {
 			" no agreement in force on the referral's date."
 	}
 	return msg
+}
+
+// unresolvedExportHeader are the columns of the unresolved payments export.
+var unresolvedExportHeader = []string{"partner", "referral", "client", "engagement", "amount", "currency", "paid on", "reference",
+	"status", "referral date", "note"}
+
+// unresolvedExport downloads every unresolved payment (the page shows the
+// first 500), as CSV; ?status=no_agreement|pending keeps one kind.
+func (s *Server) unresolvedExport(w http.ResponseWriter, r *http.Request) {
+	status := r.URL.Query().Get("status")
+	s.exportCSV(w, r, "unresolved-payments", unresolvedExportHeader, func(ctx context.Context, tx pgx.Tx, sc *staffCtx, write func(...string) error) error {
+		us, _, err := ledger.UnresolvedPayments(ctx, tx, sc.Tenant.ID, math.MaxInt32)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			e := u.Event
+			label := "Pending"
+			if e.AccrualStatus == ledger.StatusNoAgreement {
+				label = "No agreement"
+			}
+			if status != "" && e.AccrualStatus != status {
+				continue
+			}
+			ref := ""
+			if e.ExternalRef != nil {
+				ref = *e.ExternalRef
+			}
+			if err := write(u.PartnerName, referralRef(u.ReferralNumber), u.ClientCompany, u.EngagementName, exportAmount(e.AmountCents),
+				e.Currency, e.PaidOn.Format(time.DateOnly), ref, label, u.ReferralDay.Format(time.DateOnly), e.Note); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -192,13 +192,15 @@ type AgreementListRow struct {
 
 // AgreementListProps is the firm-wide agreements page.
 type AgreementListProps struct {
-	Base     string // /t/{slug}/agreements
-	Q        string
-	Status   string
-	Expiring bool
-	Statuses []Option
-	Rows     []AgreementListRow
-	Counts   []AgreementCount
+	Base string // /t/{slug}/agreements
+	Q    string
+	// ExportURL is the Download CSV link: the filters in force.
+	ExportURL string
+	Status    string
+	Expiring  bool
+	Statuses  []Option
+	Rows      []AgreementListRow
+	Counts    []AgreementCount
 }
 
 // AgreementCount is a status with how many agreements have it.

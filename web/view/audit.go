@@ -16,4 +16,6 @@ type AuditProps struct {
 	Entries   []AuditRow
 	OlderURL  string
 	NewestURL string
+	// ExportURL is the Download CSV link: the whole log.
+	ExportURL string
 }

@@ -38,6 +38,8 @@ type RecruitingProps struct {
 	Tiers     []Option
 	CanManage bool // may add partners and assign tiers
 	CanAdmin  bool // may change the goal
+	// ExportURL is the Download CSV link: every candidate with its stage.
+	ExportURL string
 }
 
 func goalMax(d RecruitingProps) int {

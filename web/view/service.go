@@ -104,6 +104,8 @@ type GapsProps struct {
 	Log       GapFormProps
 	Report    GapReportProps
 	Gaps      []GapRow
+	// ExportURL is the Download CSV link: the whole log.
+	ExportURL string
 }
 
 func gapTimesLabel(n int) string {

@@ -106,6 +106,8 @@ type TeamProps struct {
 	PortalInvites []InviteRow
 	Invite        StaffInviteForm
 	PortalInvite  PortalInviteForm
+	// ExportURL is the Download CSV link: staff and portal users.
+	ExportURL string
 }
 
 // PortalTeamProps is a partner's own team page in the portal.
