@@ -27,6 +27,8 @@ Usage:
   allyway user create --email E --name N [--password P]
   allyway user disable|enable --email E   stop (or restore) a person's sign-in; disabling ends their sessions
   allyway token create --tenant S --name N --role admin|manager|finance|viewer
+  allyway backup --out F             pg_dump -Fc of the database (as a superuser or BYPASSRLS role)
+  allyway restore --in F [--no-owner]  pg_restore into an empty database, then what migrate up does
 
 Settings come from the environment (and ./.env): DATABASE_URL, APP_DATABASE_URL,
 ADDR (:8080), BASE_URL, SMTP_URL, MAIL_FROM, DATA_DIR (.data), LOG_LEVEL, LOG_FORMAT.
@@ -74,6 +76,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.userCmd(ctx, rest)
 	case "token":
 		return e.tokenCmd(ctx, rest)
+	case "backup":
+		return e.backupCmd(ctx, rest)
+	case "restore":
+		return e.restoreCmd(ctx, rest)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)

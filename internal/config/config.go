@@ -46,7 +46,19 @@ type Config struct {
 	// BenchRoutes mounts the bench-only pages (the ceiling page that
 	// `make bench` measures every page against): ALLYWAY_BENCH_ROUTES=1.
 	BenchRoutes bool
+	// WebhookAllowPrivate lets webhook URLs reach private, loopback and
+	// link-local addresses (ALLYWAY_WEBHOOK_ALLOW_PRIVATE=1): for
+	// development and tests only. See WebhookPrivateAllowed.
+	WebhookAllowPrivate bool
+	// APIRateLimit is how many requests one API token may make per minute,
+	// counted across every app process (ALLYWAY_API_RATE_LIMIT, default
+	// DefaultAPIRateLimit); 0 turns the limit off.
+	APIRateLimit int
 }
+
+// DefaultAPIRateLimit is the API's requests per token and minute unless
+// ALLYWAY_API_RATE_LIMIT says otherwise.
+const DefaultAPIRateLimit = 600
 
 // Load reads the configuration from getenv. Missing settings get development
 // defaults; wrong ones are an error naming the variable.
@@ -61,6 +73,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        or(getenv("LOG_LEVEL"), "info"),
 		LogFormat:       or(getenv("LOG_FORMAT"), "text"),
 		HashConcurrency: 4,
+		APIRateLimit:    DefaultAPIRateLimit,
 		ShutdownTimeout: 25 * time.Second,
 	}
 	var errs []error
@@ -93,6 +106,20 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("ALLYWAY_BENCH_ROUTES %q: want true or false", v))
 		}
 		c.BenchRoutes = b
+	}
+	if v := getenv("ALLYWAY_API_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("ALLYWAY_API_RATE_LIMIT %q: want requests per minute (0: no limit)", v))
+		}
+		c.APIRateLimit = n
+	}
+	if v := getenv("ALLYWAY_WEBHOOK_ALLOW_PRIVATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ALLYWAY_WEBHOOK_ALLOW_PRIVATE %q: want true or false", v))
+		}
+		c.WebhookAllowPrivate = b
 	}
 	if v := getenv("HASH_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -131,6 +158,11 @@ func (c Config) SecureCookies() bool {
 	}
 	return true
 }
+
+// WebhookPrivateAllowed reports whether webhooks may be delivered to
+// private, loopback and link-local addresses: when the setting says so, and
+// always in development (DEV, `allyway dev`), where receivers run locally.
+func (c Config) WebhookPrivateAllowed() bool { return c.WebhookAllowPrivate || c.Dev }
 
 // LoadDotEnv sets variables from a .env file (KEY=VALUE lines, # comments)
 // that are not already set. A missing file is not an error.

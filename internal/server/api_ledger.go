@@ -109,14 +109,18 @@ func (s *Server) apiListRevenueEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errs := map[string]string{}
-	engagementID := apiOptID(r, "engagement_id", errs)
+	f := ledger.RevenueFilter{EngagementID: apiOptID(r, "engagement_id", errs), ReferralID: apiOptID(r, "referral_id", errs),
+		PartnerID: apiOptID(r, "partner_id", errs), ExternalRef: r.URL.Query().Get("external_ref")}
+	if len(f.ExternalRef) > 200 {
+		errs["external_ref"] = "Use at most 200 characters."
+	}
 	if len(errs) > 0 {
 		s.fail(w, r, apperr.Invalid(errs))
 		return
 	}
 	var evs []ledger.RevenueEvent
 	err = s.inAPI(r, func(tx pgx.Tx, ac *apiCtx) (err error) {
-		evs, err = ledger.ListRevenue(r.Context(), tx, ac.Tenant.ID, engagementID, ledger.PagePos(after), limit+1)
+		evs, err = ledger.ListRevenueWhere(r.Context(), tx, ac.Tenant.ID, f, ledger.PagePos(after), limit+1)
 		return err
 	})
 	if err != nil {
@@ -134,7 +138,19 @@ func (s *Server) apiListCommissionEntries(w http.ResponseWriter, r *http.Request
 		return
 	}
 	errs := map[string]string{}
-	partnerID := apiOptID(r, "partner_id", errs)
+	q := r.URL.Query()
+	f := ledger.EntryFilter{PartnerID: apiOptID(r, "partner_id", errs), ReferralID: apiOptID(r, "referral_id", errs),
+		RevenueEventID: apiOptID(r, "revenue_event_id", errs), Kind: q.Get("kind"), Direction: q.Get("direction")}
+	switch f.Kind {
+	case "", "accrual", "reversal", "adjustment", "payout":
+	default:
+		errs["kind"] = "Use accrual, reversal, adjustment or payout."
+	}
+	switch f.Direction {
+	case "", "we_pay", "we_receive":
+	default:
+		errs["direction"] = "Use we_pay or we_receive."
+	}
 	if len(errs) > 0 {
 		s.fail(w, r, apperr.Invalid(errs))
 		return
@@ -142,7 +158,7 @@ func (s *Server) apiListCommissionEntries(w http.ResponseWriter, r *http.Request
 	var es []ledger.Entry
 	var states map[uuid.UUID]ledger.EntryState
 	err = s.inAPI(r, func(tx pgx.Tx, ac *apiCtx) (err error) {
-		if es, err = ledger.ListEntries(r.Context(), tx, ac.Tenant.ID, partnerID, ledger.PagePos(after), limit+1); err != nil {
+		if es, err = ledger.ListEntriesWhere(r.Context(), tx, ac.Tenant.ID, f, ledger.PagePos(after), limit+1); err != nil {
 			return err
 		}
 		ids := make([]uuid.UUID, len(es))

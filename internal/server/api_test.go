@@ -165,6 +165,7 @@ func (a *apiTester) do(t *testing.T, q apiReq) apiResp {
 			SchemaValidationOptions: contractFormats},
 	})
 	require.NoError(t, err, "response to %s %s (%d) breaks the contract: %s", q.Method, q.Path, resp.StatusCode, body)
+	apiValidated.record(route.Method, route.Path, resp.StatusCode)
 	return out
 }
 

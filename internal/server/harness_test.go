@@ -29,7 +29,9 @@ import (
 	"github.com/allyway/allyway/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+// TestMain runs the tests, then checks that every API operation had a
+// response validated against the OpenAPI document (api_coverage_test.go).
+func TestMain(m *testing.M) { os.Exit(checkAPICoverage(testdb.Main(m), os.Stderr)) }
 
 // testPassword is every test account's password.
 const testPassword = "correct horse battery staple"
@@ -57,7 +59,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	owner, err := pgxpool.New(ctx, tdb.OwnerURL)
 	require.NoError(t, err)
 	t.Cleanup(owner.Close)
-	app, err := pgxpool.New(ctx, tdb.AppURL)
+	app, err := db.Connect(ctx, tdb.AppURL, 0)
 	require.NoError(t, err)
 	t.Cleanup(app.Close)
 	river, err := jobs.NewClient(jobs.Deps{Pool: app, Logger: slog.New(slog.DiscardHandler)}, false)
