@@ -108,7 +108,7 @@ func TestBrowserCampaignJourney(t *testing.T) {
 		if _, err := chromedp.RunResponse(ctx, chromedp.Click(button("Preview import"))); err != nil {
 			return err
 		}
-		if err := wantText(ctx, chromedp.CSS(`[data-testid="import-summary"]`), "3 leads will be added; 1 row with errors will not be imported."); err != nil {
+		if err := wantText(ctx, chromedp.CSS(`#import-summary`), "3 leads will be added; 1 row with errors will not be imported."); err != nil {
 			return err
 		}
 		if err := wantText(ctx, chromedp.CSS("main table"), "Enter an email address"); err != nil {

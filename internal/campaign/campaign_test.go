@@ -104,7 +104,7 @@ func TestCampaignParseAttendees(t *testing.T) {
 		require.Contains(t, ie.Error(), want)
 	}
 	_, err = campaign.ParseAttendees([]byte("name\n"+strings.Repeat("x\n", campaign.ImportMaxBytes/2)), nil)
-	require.ErrorContains(t, err, "over 750 KB")
+	require.ErrorContains(t, err, "over "+campaign.ImportMaxSize)
 	_, err = campaign.ParseAttendees([]byte("name\n"+strings.Repeat("x\n", campaign.ImportMaxRows+1)), nil)
 	require.ErrorContains(t, err, "more than 5000")
 }

@@ -23,10 +23,11 @@ import (
 // event platform exports it) read by header names, checked row by row, and
 // written all together or not at all.
 
-// Import limits.
+// Import limits: the shared import flow's (importflow.DefaultMaxBytes and
+// DefaultMaxRows).
 const (
-	ImportMaxBytes = 750_000
-	ImportMaxSize  = "750 KB"
+	ImportMaxBytes = 5_000_000
+	ImportMaxSize  = "5 MB"
 	ImportMaxRows  = 5000
 )
 

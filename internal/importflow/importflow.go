@@ -7,7 +7,9 @@
 // It is plumbing: it knows files, rows, limits and batches, not partners or
 // payments. Each kind is a Spec, registered by the server, with its columns
 // and its hooks; a kind that checks and writes row by row builds its Spec
-// with FromRows (a new kind — campaign leads — needs nothing more).
+// with FromRows. A kind that imports into one record (a campaign's
+// attendees) names it with Scope and carries its own form values (the
+// leads' owner) with Params.
 package importflow
 
 import (
@@ -42,6 +44,9 @@ type Env struct {
 	TenantID uuid.UUID
 	UserID   uuid.UUID
 	Now      time.Time
+	// Params are the kind's own form values (Spec.Params), read with the
+	// upload and carried to its confirmation: the hooks check them.
+	Params map[string]string
 }
 
 // Cell is a cell of the preview's table; Href makes it a link.
@@ -125,6 +130,16 @@ type Spec struct {
 	MaxRows  int
 	// Template overrides the template CSV built from Columns.
 	Template []byte
+	// Params name the kind's own fields of the upload form (a campaign
+	// import's owner of the new leads): read with the file, given to the
+	// hooks in Env.Params and carried on the preview's confirmation form.
+	// A plan should fold them into its hash, so the confirmation writes
+	// with what was previewed.
+	Params []string
+	// Scope is the import's context when a kind imports into one record
+	// (the campaign's id, as 32 hex digits): a batch previewed in a scope
+	// is confirmed only in the same scope. See BatchKind.
+	Scope string
 	// Preview reads a file (checked by Prepare) and says what confirming
 	// would do. What it writes in tx must not outlive it (a savepoint
 	// rolled back). A *FileError is shown on the upload form.
@@ -134,6 +149,15 @@ type Spec struct {
 	// (or, for a Whole kind with rows in error, ErrRows), having written
 	// nothing.
 	Confirm func(ctx context.Context, tx pgx.Tx, env Env, data []byte, hash string) (Plan, Result, error)
+}
+
+// BatchKind is the kind its batches are kept under: Kind, or Kind-Scope
+// (at most 40 of a-z, 0-9, _ and -, import_batches' rule).
+func (s *Spec) BatchKind() string {
+	if s.Scope == "" {
+		return s.Kind
+	}
+	return s.Kind + "-" + s.Scope
 }
 
 // Limits returns the spec's limits, defaults filled in.

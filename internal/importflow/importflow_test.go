@@ -2,6 +2,9 @@ package importflow_test
 
 import (
 	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -115,4 +118,34 @@ func FuzzExportImportRoundTrip(f *testing.F) {
 		require.Len(t, recs, 1)
 		require.Equal(t, [3]string{a, b, c}, [3]string{recs[0].Raw("name"), recs[0].Raw("client_domain"), recs[0].Raw("notes")})
 	})
+}
+
+// TestReadUploadParams: a kind's own fields come with the file, others
+// are left out, and a scoped kind keeps its batches apart.
+func TestReadUploadParams(t *testing.T) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	require.NoError(t, mw.WriteField("owner", "us"))
+	require.NoError(t, mw.WriteField("other", "x"))
+	fw, err := mw.CreateFormFile("file", "a.csv")
+	require.NoError(t, err)
+	_, _ = fw.Write([]byte("name\nAda\n"))
+	require.NoError(t, mw.Close())
+	r := httptest.NewRequest(http.MethodPost, "/", &body)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	up, err := importflow.ReadUploadParams(r, 1000, []string{"owner"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"owner": "us"}, up.Params)
+	require.Equal(t, "name\nAda\n", string(up.Data))
+
+	r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader("csv=name%0AAda&owner=p1"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	up, err = importflow.ReadUploadParams(r, 1000, []string{"owner"})
+	require.NoError(t, err)
+	require.Equal(t, "p1", up.Params["owner"])
+
+	s := importflow.Spec{Kind: "leads"}
+	require.Equal(t, "leads", s.BatchKind())
+	s.Scope = "0123456789abcdef0123456789abcdef"
+	require.Equal(t, "leads-0123456789abcdef0123456789abcdef", s.BatchKind())
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -14,8 +15,12 @@ type Upload struct {
 	Data     []byte
 	Field    string // "file" or "csv": where Data came from, for messages
 	Filename string
-	Pasted   string // the pasted text, to show again (when small enough)
+	Pasted   string            // the pasted text, to show again (when small enough)
+	Params   map[string]string // the kind's own fields (Spec.Params)
 }
+
+// maxParam bounds a kind's own form field.
+const maxParam = 1000
 
 // UploadError is a problem with the upload form: Field names the form
 // field the message belongs to.
@@ -39,13 +44,24 @@ func TooBigMessage(maxBytes int64) string {
 // byte too many with an *UploadError saying the limit. Any other problem
 // of the form is an *UploadError too.
 func ReadUpload(r *http.Request, maxBytes int64) (Upload, error) {
-	var up Upload
+	return ReadUploadParams(r, maxBytes, nil)
+}
+
+// ReadUploadParams is ReadUpload that also reads the fields named by params
+// (a kind's own, each up to 1,000 bytes) into Upload.Params.
+func ReadUploadParams(r *http.Request, maxBytes int64, params []string) (Upload, error) {
+	up := Upload{Params: map[string]string{}}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
 		if err := r.ParseForm(); err != nil {
 			return up, formError(err, maxBytes)
 		}
 		up.Pasted = r.PostForm.Get("csv")
+		for _, name := range params {
+			if v := r.PostForm.Get(name); len(v) <= maxParam {
+				up.Params[name] = v
+			}
+		}
 	} else {
 		mr, err := r.MultipartReader()
 		if err != nil {
@@ -60,6 +76,17 @@ func ReadUpload(r *http.Request, maxBytes int64) (Upload, error) {
 				return up, formError(err, maxBytes)
 			}
 			name := p.FormName()
+			if slices.Contains(params, name) && p.FileName() == "" {
+				b, err := io.ReadAll(io.LimitReader(p, maxParam+1))
+				_ = p.Close()
+				if err != nil {
+					return up, formError(err, maxBytes)
+				}
+				if len(b) <= maxParam {
+					up.Params[name] = string(b)
+				}
+				continue
+			}
 			if name != "file" && name != "csv" {
 				_ = p.Close()
 				continue

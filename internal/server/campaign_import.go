@@ -1,294 +1,225 @@
 package server
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/allyway/allyway/internal/apperr"
+	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/campaign"
+	"github.com/allyway/allyway/internal/importflow"
 	"github.com/allyway/allyway/web/view"
 )
 
-// The attendee list import of a campaign: upload → preview with each row's
-// problems → confirm, which writes every new row in one transaction or
-// nothing. Like the partner import, nothing is kept on the server between
-// the two: the file comes back with the confirmation (gzip, base64), is
-// parsed again inside the writing transaction and must give the previewed
-// plan (its hash). The file limit keeps the upload and the confirmation
-// under the request body limit, so no shared limit changes.
+// The attendee list import of a campaign, the "leads" kind of the one
+// import flow (import.go), at the campaign's own URLs
+// (/campaigns/{id}/import…): upload → the file kept on the server
+// (import_batches, under the campaign: Spec.Scope) → preview with each
+// row's problems → confirm, which parses the kept file again and writes
+// every new row in one transaction, or nothing. campaign.ParseAttendees
+// reads the file (its header aliases and checks); someone already a lead of
+// the campaign is skipped. The owner of the new leads is the kind's own
+// form value (Spec.Params), checked against the campaign and part of the
+// plan's hash.
 
 // campaignImportPreviewRows is how many rows without problems the preview lists.
 const campaignImportPreviewRows = 200
 
+// leadImportKind is the batch kind of attendee imports.
+const leadImportKind = "leads"
+
 func (s *Server) campaignImportRoutes(r chi.Router) {
-	r.Get("/import", s.campaignImportForm)
-	r.Post("/import/preview", s.campaignImportPreview)
-	r.Post("/import/confirm", s.campaignImportConfirm)
+	r.Get("/import", s.withLeadImport(s.showImport))
+	r.Get("/import/template.csv", s.withLeadImport(s.importTemplate))
+	r.Post("/import/preview", s.withLeadImport(s.previewImport))
+	r.Post("/import/confirm", s.withLeadImport(s.confirmImport))
 }
 
-func (s *Server) renderCampaignImport(w http.ResponseWriter, r *http.Request, status int, c campaign.Campaign, owner, msg string) {
-	slug := staffFrom(r.Context()).Tenant.Slug
-	d := view.CampaignImportProps{CampaignName: c.Name, CampaignURL: campaignPath(slug, c.ID), Action: campaignPath(slug, c.ID) + "/import/preview",
-		Owner: owner, OwnerOpts: ownerOptions(c, staffFrom(r.Context()).Tenant.Name), MaxSize: campaign.ImportMaxSize, MaxRows: campaign.ImportMaxRows}
-	if msg != "" {
-		d.Form = view.Form{Errors: view.FieldErrors{"file": msg}, NonField: []string{msg}}
+// withLeadImport reads the campaign of the URL (another firm's is not
+// found) and runs h with the campaign's kind of import.
+func (s *Server) withLeadImport(h func(http.ResponseWriter, *http.Request, *importKind)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.inCampaign(r, func(pgx.Tx, *staffCtx, campaign.Campaign) error { return nil })
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r, s.leadImportKind(c, staffFrom(r.Context()).Tenant.Name))
 	}
-	s.render(w, r, status, view.CampaignImportPage(s.page(r, "Import attendees", "campaigns"), d))
 }
 
-// campaignImportForm is the upload form.
-func (s *Server) campaignImportForm(w http.ResponseWriter, r *http.Request) {
-	c, err := s.inCampaign(r, func(pgx.Tx, *staffCtx, campaign.Campaign) error { return nil })
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.renderCampaignImport(w, r, http.StatusOK, c, "us", "")
+// leadImportColumns are an attendee list's columns, as the page explains them.
+var leadImportColumns = []importflow.Column{
+	{Name: "name", Aliases: []string{"full name", "attendee", "registrant", "contact", "participant"}, Example: "Ada Lovelace",
+		Help: "Required: the person's full name — or first name and last name columns instead."},
+	{Name: "first name", Aliases: []string{"first", "given name"}, Help: "With last name, instead of name."},
+	{Name: "last name", Aliases: []string{"last", "surname", "family name"}, Help: "With first name, instead of name."},
+	{Name: "email", Aliases: []string{"email address", "work email", "business email", "mail"}, Example: "ada@analytical.example",
+		Help: "Email address; someone already a lead of this campaign is skipped."},
+	{Name: "company", Aliases: []string{"company name", "organisation", "organization", "firm", "employer", "account"}, Example: "Analytical Ltd",
+		Help: "Company, organisation or firm."},
+	{Name: "title", Aliases: []string{"job title", "position", "role"}, Example: "CFO", Help: "Job title or position."},
+	{Name: "consent", Aliases: []string{"opt in", "opted in", "marketing consent", "consent to contact", "gdpr consent", "can be contacted"},
+		Example: "yes", Help: "Consent to be contacted: yes or no (empty when unknown)."},
+	{Name: "notes", Aliases: []string{"note", "comments", "questions", "consent notes"}, Example: "Asked about R&D credits",
+		Help: "Notes, comments or questions asked."},
 }
 
-// importOwner reads the owner of the imported leads ("us" or a partner of
-// the campaign); ok false for anything else.
-func importOwner(c campaign.Campaign, v string) (string, bool) {
+// leadImportTemplate is the template file: the columns a file needs, not
+// the alternatives.
+var leadImportTemplate = []byte("name,email,company,title,consent,notes\nAda Lovelace,ada@analytical.example,Analytical Ltd,CFO,yes,Asked about R&D credits\n")
+
+// leadImportOwner reads the owner of the imported leads ("us" or a partner
+// of the campaign); anything else is an error on the owner field.
+func leadImportOwner(c campaign.Campaign, v string) (*uuid.UUID, error) {
 	id, ok := campaign.ParseOwner(v)
 	if !ok || (id != nil && !c.HasPartner(*id)) {
-		return "", false
+		return nil, apperr.Invalid(map[string]string{"owner": "Choose who follows the new leads up: us or one of the campaign's partners."})
 	}
-	return ownerFormValue(id), true
+	return id, nil
 }
 
-// campaignImportPreview parses the upload and shows what confirming would
-// do. It writes nothing.
-func (s *Server) campaignImportPreview(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	var data []byte
-	var owner string
-	var plan campaign.ImportPlan
-	var formMsg string
-	c, err := s.inCampaign(r, func(tx pgx.Tx, sc *staffCtx, c campaign.Campaign) error {
-		err := r.ParseMultipartForm(1 << 20)
-		if errors.Is(err, http.ErrNotMultipart) {
-			err = r.ParseForm()
-		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			formMsg = "The file is over " + campaign.ImportMaxSize + ". Split it into smaller files and import them one after the other."
-			return nil
-		}
+// leadImportKind is the kind of import of campaign c's attendee lists.
+func (s *Server) leadImportKind(c campaign.Campaign, firm string) *importKind {
+	spec := &importflow.Spec{Kind: leadImportKind, Noun: "lead", Plural: "leads", Columns: leadImportColumns,
+		MaxBytes: campaign.ImportMaxBytes, MaxRows: campaign.ImportMaxRows, Template: leadImportTemplate,
+		Params: []string{"owner"}, Scope: strings.ReplaceAll(c.ID.String(), "-", "")}
+	// parse reads the file against the campaign as it is in tx.
+	parse := func(ctx context.Context, tx pgx.Tx, env importflow.Env) (campaign.Campaign, *uuid.UUID, func([]byte) (campaign.ImportPlan, error), error) {
+		cur, err := campaign.Get(ctx, tx, env.TenantID, c.ID)
 		if err != nil {
-			return err
+			return cur, nil, nil, err
 		}
-		if r.MultipartForm != nil {
-			defer func() { _ = r.MultipartForm.RemoveAll() }()
-		}
-		var ok bool
-		if owner, ok = importOwner(c, r.PostForm.Get("owner")); !ok {
-			owner, formMsg = "us", "Choose who follows the new leads up: us or one of the campaign's partners."
-			return nil
-		}
-		file, _, ferr := r.FormFile("file")
-		if ferr != nil {
-			formMsg = "Choose the attendee list (a CSV file)."
-			return nil
-		}
-		defer file.Close()
-		if data, err = io.ReadAll(io.LimitReader(file, campaign.ImportMaxBytes+1)); err != nil {
-			return err
-		}
-		existing, err := campaign.ExistingEmails(ctx, tx, sc.Tenant.ID, c.ID)
+		owner, err := leadImportOwner(cur, env.Params["owner"])
 		if err != nil {
-			return err
+			return cur, nil, nil, err
 		}
-		plan, err = campaign.ParseAttendees(data, existing)
-		var ie *campaign.ImportError
-		if errors.As(err, &ie) {
-			formMsg = capitalise(ie.Error()) + "."
-			return nil
+		return cur, owner, func(data []byte) (campaign.ImportPlan, error) {
+			existing, err := campaign.ExistingEmails(ctx, tx, env.TenantID, cur.ID)
+			if err != nil {
+				return campaign.ImportPlan{}, apperr.Internal(err)
+			}
+			plan, err := campaign.ParseAttendees(data, existing)
+			var ie *campaign.ImportError
+			if errors.As(err, &ie) {
+				return plan, &importflow.FileError{Line: ie.Line, Message: ie.Msg}
+			}
+			return plan, err
+		}, nil
+	}
+	spec.Preview = func(ctx context.Context, tx pgx.Tx, env importflow.Env, data []byte) (importflow.Plan, error) {
+		cur, owner, read, err := parse(ctx, tx, env)
+		if err != nil {
+			return importflow.Plan{}, err
 		}
-		return err
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
+		plan, err := read(data)
+		if err != nil {
+			return importflow.Plan{}, err
+		}
+		return leadFlowPlan(cur, owner, firm, plan), nil
 	}
-	if formMsg != "" {
-		s.renderCampaignImport(w, r, http.StatusUnprocessableEntity, c, orText(owner, "us"), formMsg)
-		return
+	spec.Confirm = func(ctx context.Context, tx pgx.Tx, env importflow.Env, data []byte, hash string) (importflow.Plan, importflow.Result, error) {
+		cur, owner, read, err := parse(ctx, tx, env)
+		if err != nil {
+			return importflow.Plan{}, importflow.Result{}, err
+		}
+		// One import into a campaign at a time: its leads are checked once.
+		if err := campaign.LockImport(ctx, tx, env.TenantID, cur.ID); err != nil {
+			return importflow.Plan{}, importflow.Result{}, apperr.Internal(err)
+		}
+		plan, err := read(data)
+		if err != nil {
+			return importflow.Plan{}, importflow.Result{}, err
+		}
+		fp := leadFlowPlan(cur, owner, firm, plan)
+		if fp.Hash != hash || fp.Ready == 0 {
+			return fp, importflow.Result{}, importflow.ErrChanged
+		}
+		n, err := campaign.ApplyImport(ctx, tx, env.TenantID, cur, owner, plan, env.UserID)
+		if err != nil {
+			return fp, importflow.Result{}, err
+		}
+		return fp, importflow.Result{Written: n, Message: "Imported " + importflow.Count(n, "lead", "leads") + "."}, nil
 	}
-	packed, err := packAttendees(data)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.renderCampaignImportPreview(w, r, http.StatusOK, c, plan, packed, owner, "")
+	path := "/campaigns/" + c.ID.String()
+	return &importKind{Spec: spec, Cap: auth.ManagePartners, Title: "Import attendees", Section: "campaigns",
+		Intro: "Add the registrants or attendees from the webinar or event platform's export. You'll see a preview with each row's problems first; nothing is saved until you confirm.",
+		Back:  path, Done: path + "#leads", Path: path + "/import", Placeholder: "name,email,company,title,consent,notes",
+		Top: func(base string) templ.Component { return view.CampaignBackLink(c.Name, base+path) },
+		Fields: func(params map[string]string, f view.Form) templ.Component {
+			owner := params["owner"]
+			if owner == "" {
+				owner = "us"
+			}
+			return view.LeadImportFields(owner, ownerOptions(c, firm), f.Err("owner"))
+		}}
 }
 
-// campaignImportConfirm parses the previewed file again and writes its new
-// rows in one transaction, or nothing.
-func (s *Server) campaignImportConfirm(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	var plan campaign.ImportPlan
-	var packed, owner, formMsg string
-	n := 0
-	changed := errors.New("the plan changed since the preview")
-	c, err := s.inCampaign(r, func(tx pgx.Tx, sc *staffCtx, c campaign.Campaign) error {
-		if err := r.ParseForm(); err != nil {
-			return err
-		}
-		packed = r.PostForm.Get("data")
-		var ok bool
-		if owner, ok = importOwner(c, r.PostForm.Get("owner")); !ok {
-			formMsg = "Choose who follows the new leads up: us or one of the campaign's partners."
-			return nil
-		}
-		data, err := unpackAttendees(packed)
-		if err != nil {
-			formMsg = "The previewed file could not be read back. Upload it again."
-			return nil
-		}
-		if err := campaign.LockImport(ctx, tx, sc.Tenant.ID, c.ID); err != nil {
-			return err
-		}
-		existing, err := campaign.ExistingEmails(ctx, tx, sc.Tenant.ID, c.ID)
-		if err != nil {
-			return err
-		}
-		if plan, err = campaign.ParseAttendees(data, existing); err != nil {
-			formMsg = "The previewed file could not be read back. Upload it again."
-			return nil
-		}
-		if plan.Hash() != r.PostForm.Get("hash") || plan.New() == 0 {
-			return changed
-		}
-		ownerID, _ := campaign.ParseOwner(owner)
-		n, err = campaign.ApplyImport(ctx, tx, sc.Tenant.ID, c, ownerID, plan, actorID(r))
-		return err
-	})
-	switch {
-	case errors.Is(err, changed):
-		notice := "The campaign's leads changed since the preview (someone added leads, or this file was imported already). Check the preview and confirm again."
-		if plan.New() == 0 {
-			notice = "There is nothing left to import: every row has errors or is already a lead."
-		}
-		s.renderCampaignImportPreview(w, r, http.StatusConflict, c, plan, packed, owner, notice)
-		return
-	case err != nil:
-		s.fail(w, r, err)
-		return
-	case formMsg != "":
-		s.renderCampaignImport(w, r, http.StatusUnprocessableEntity, c, orText(owner, "us"), formMsg)
-		return
+// leadFlowPlan is an attendee plan as the import flow shows it; its hash
+// covers the campaign and the owner too.
+func leadFlowPlan(c campaign.Campaign, owner *uuid.UUID, firm string, plan campaign.ImportPlan) importflow.Plan {
+	h := sha256.Sum256([]byte(c.ID.String() + "|" + campaign.OwnerValue(owner) + "|" + plan.Hash()))
+	p := importflow.Plan{Headers: []string{"Name", "Email", "Company"}, Hash: hex.EncodeToString(h[:]),
+		Ready: plan.New(), Errors: plan.ErrorRows()}
+	existing := plan.ExistingRows()
+	p.Stats = []importflow.Stat{{Value: importflow.Thousands(p.Ready), Label: "leads to add"},
+		{Value: importflow.Thousands(p.Errors), Label: "rows with errors"},
+		{Value: importflow.Thousands(existing), Label: "already leads"}}
+	if len(plan.Ignored) > 0 {
+		p.Warnings = append(p.Warnings, "These columns are not imported: "+strings.Join(plan.Ignored, ", ")+".")
 	}
-	s.flash(r, "success", "Imported "+leadCount(n, "lead", "leads")+".")
-	redirect(w, r, campaignPath(staffFrom(ctx).Tenant.Slug, c.ID)+"#leads")
-}
-
-// renderCampaignImportPreview shows the plan.
-func (s *Server) renderCampaignImportPreview(w http.ResponseWriter, r *http.Request, status int, c campaign.Campaign,
-	plan campaign.ImportPlan, packed, owner, notice string) {
-	sc := staffFrom(r.Context())
-	slug := sc.Tenant.Slug
-	ownerL := sc.Tenant.Name + " follows up"
-	if id, _ := campaign.ParseOwner(owner); id != nil {
-		ownerL = c.PartnerName(*id) + " follows up"
-	}
-	d := view.CampaignImportPreviewProps{CampaignName: c.Name, CampaignURL: campaignPath(slug, c.ID),
-		Action: campaignPath(slug, c.ID) + "/import/confirm", BackURL: campaignPath(slug, c.ID) + "/import", Data: packed,
-		Hash: plan.Hash(), Owner: owner, OwnerL: ownerL, Notice: notice, New: plan.New(), Errors: plan.ErrorRows(),
-		Existing: plan.ExistingRows(), Ignored: plan.Ignored}
 	var parts []string
-	if d.New == 0 {
+	if p.Ready == 0 {
 		parts = append(parts, "Nothing will be added")
 	} else {
-		parts = append(parts, leadCount(d.New, "lead", "leads")+" will be added")
+		parts = append(parts, importflow.Count(p.Ready, "lead", "leads")+" will be added")
+		who := firm
+		if owner != nil {
+			who = c.PartnerName(*owner)
+		}
+		p.Confirm = "Import " + importflow.Count(p.Ready, "lead", "leads") + " (" + who + " follows up)"
 	}
-	if d.Errors > 0 {
-		parts = append(parts, fmt.Sprintf("%s with errors will not be imported", leadCount(d.Errors, "row", "rows")))
+	if p.Errors > 0 {
+		parts = append(parts, importflow.Count(p.Errors, "row", "rows")+" with errors will not be imported")
 	}
-	if d.Existing > 0 {
-		parts = append(parts, fmt.Sprintf("%s already on the campaign will be skipped", leadCount(d.Existing, "person", "people")))
+	if existing > 0 {
+		parts = append(parts, importflow.Count(existing, "person", "people")+" already on the campaign will be skipped")
 	}
-	d.Summary = strings.Join(parts, "; ") + "."
-	fine := 0
+	p.Summary = strings.Join(parts, "; ") + "."
+	shown := 0
 	for _, row := range plan.Rows {
-		pr := view.CampaignImportRow{Line: row.Line, Name: row.Lead.Name, Email: row.Lead.Email, Company: row.Lead.Company,
+		name, email := row.Lead.Name, row.Lead.Email
+		if name == "" {
+			name = row.Input.Name
+		}
+		if email == "" {
+			email = row.Input.Email
+		}
+		fr := importflow.Row{Line: row.Line, Cells: []importflow.Cell{{Text: name}, {Text: email}, {Text: row.Lead.Company}},
 			Errors: row.Errors}
-		if pr.Name == "" {
-			pr.Name = row.Input.Name
-		}
-		if pr.Email == "" {
-			pr.Email = row.Input.Email
-		}
 		switch {
 		case len(row.Errors) > 0:
-			pr.Outcome, pr.Tone = "Not imported", "danger"
+			fr.Outcome, fr.Tone = "Not imported", "danger"
 		case row.Existing:
-			pr.Outcome, pr.Tone = "Skipped: already a lead", "warning"
+			fr.Outcome, fr.Tone = "Skipped: already a lead", "warning"
 		default:
-			pr.Outcome, pr.Tone = "New lead", "success"
-			if fine >= campaignImportPreviewRows {
-				d.Hidden++
+			fr.Outcome, fr.Tone = "New lead", "success"
+			if shown >= campaignImportPreviewRows {
+				p.Hidden++
 				continue
 			}
-			fine++
+			shown++
 		}
-		d.Rows = append(d.Rows, pr)
+		p.Rows = append(p.Rows, fr)
 	}
-	s.render(w, r, status, view.CampaignImportPreviewPage(s.page(r, "Import attendees: preview", "campaigns"), d))
-}
-
-// packAttendees compresses the file for the preview's hidden field.
-func packAttendees(data []byte) (string, error) {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write(data); err != nil {
-		return "", err
-	}
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b.Bytes()), nil
-}
-
-// unpackAttendees reverses packAttendees, reading no more than an import may be.
-func unpackAttendees(s string) ([]byte, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, err
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(zr, campaign.ImportMaxBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > campaign.ImportMaxBytes || len(data) == 0 {
-		return nil, fmt.Errorf("attendee list of %d bytes", len(data))
-	}
-	return data, nil
-}
-
-// leadCount is "1 lead", "3 leads".
-func leadCount(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// capitalise upper-cases the first letter of a message.
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return p
 }

@@ -126,16 +126,48 @@ func TestCampaignJourney(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Contains(t, body, "2 leads will be added; 1 row with errors will not be imported.")
 	require.Zero(t, h.countRows(`SELECT count(*) FROM campaign_leads`))
+	require.Contains(t, body, "Import 2 leads (Brightline Tax follows up)")
 	hidden := hiddenFields(body)
-	require.NotEmpty(t, hidden.Get("data"))
+	require.NotEmpty(t, hidden.Get("batch"))
+	require.Equal(t, p.ID.String(), hidden.Get("owner"))
+	require.Equal(t, 1, h.countRows(`SELECT count(*) FROM import_batches WHERE kind LIKE 'leads-%' AND confirmed_at IS NULL`))
+	// An owner who is not a partner of the campaign is refused on its field, the choice kept.
+	resp, body = h.postMultipart(mgr, cpath+"/import/preview", map[string]string{"owner": other.ID.String()}, csv)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, body, "Choose who follows the new leads up")
+	// The batch is the campaign's: under another campaign it is not found, and nothing is written.
+	var c2 uuid.UUID
+	require.NoError(t, h.owner.QueryRow(context.Background(), `INSERT INTO campaigns (tenant_id, name, kind, starts_on)
+		VALUES ($1, 'Spring seminar', 'webinar', current_date) RETURNING id`, f.ID).Scan(&c2))
+	cpath2 := base + "/" + c2.String()
+	own := url.Values{"batch": {hidden.Get("batch")}, "hash": {hidden.Get("hash")}, "owner": {"us"}}
+	resp, body = h.post(mgr, cpath2+"/import/confirm", own)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, body, "could not be found")
+	require.Zero(t, h.countRows(`SELECT count(*) FROM campaign_leads`))
+	// Another owner than previewed: the preview is shown again, nothing written.
+	changed := url.Values{"batch": {hidden.Get("batch")}, "hash": {hidden.Get("hash")}, "owner": {"us"}}
+	resp, body = h.post(mgr, cpath+"/import/confirm", changed)
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, body, "Import 2 leads (Northwind Advisory follows up)")
+	require.Zero(t, h.countRows(`SELECT count(*) FROM campaign_leads`))
+	resp, body = h.post(mgr, cpath+"/import/confirm", hidden)
+	require.Equal(t, http.StatusConflict, resp.StatusCode, "the hash kept is the last preview's")
+	require.Contains(t, body, "Import 2 leads (Brightline Tax follows up)")
+	hidden = hiddenFields(body)
 	resp, _ = h.post(mgr, cpath+"/import/confirm", hidden)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, 2, h.countRows(`SELECT count(*) FROM campaign_leads WHERE owner_partner_id = $1 AND source = 'import'`, p.ID))
-	// Confirming the same preview again adds nothing (they're leads now).
+	// Confirming the same preview again adds nothing.
 	resp, body = h.post(mgr, cpath+"/import/confirm", hidden)
 	require.Equal(t, http.StatusConflict, resp.StatusCode)
-	require.Contains(t, body, "nothing left to import")
+	require.Contains(t, body, "imported already")
 	require.Equal(t, 2, h.countRows(`SELECT count(*) FROM campaign_leads`))
+	// Uploading the same file again: they're leads now, nothing left to import.
+	resp, body = h.postMultipart(mgr, cpath+"/import/preview", map[string]string{"owner": p.ID.String()}, csv)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "Nothing will be added; 1 row with errors will not be imported; 2 people already on the campaign will be skipped.")
+	require.NotContains(t, body, `name="batch"`)
 	// A UTF-16 file is refused with a clear message.
 	resp, body = h.postMultipart(mgr, cpath+"/import/preview", map[string]string{"owner": "us"}, "\xff\xfeN\x00")
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -47,6 +48,12 @@ type importKind struct {
 	Top    func(base string) templ.Component
 	Extra  func(s *Server, r *http.Request, base string) templ.Component
 	Footer func(base string, p importflow.Plan) templ.Component
+	// Fields are the inputs of the kind's own form values (Spec.Params),
+	// with the values given and the form's errors; nil when it has none.
+	Fields func(params map[string]string, f view.Form) templ.Component
+	// Path is the kind's pages under /t/{slug} when a kind imports into
+	// one record (/campaigns/{id}/import); /imports/{kind} when "".
+	Path string
 }
 
 var (
@@ -103,6 +110,9 @@ func (s *Server) withImportKind(h func(http.ResponseWriter, *http.Request, *impo
 
 // importBase is the kind's URL: /t/{slug}/imports/{kind}.
 func importBase(r *http.Request, k *importKind) string {
+	if k.Path != "" {
+		return "/t/" + staffFrom(r.Context()).Tenant.Slug + k.Path
+	}
 	return "/t/" + staffFrom(r.Context()).Tenant.Slug + "/imports/" + k.Spec.Kind
 }
 
@@ -115,13 +125,13 @@ func (s *Server) importEnv(r *http.Request) importflow.Env {
 }
 
 // importProps is the upload page of a kind.
-func (s *Server) importProps(r *http.Request, k *importKind) view.ImportProps {
+func (s *Server) importProps(r *http.Request, k *importKind, params map[string]string, f view.Form) view.ImportProps {
 	base := "/t/" + staffFrom(r.Context()).Tenant.Slug
 	maxBytes, maxRows := k.Spec.Limits()
 	d := view.ImportProps{Intro: k.Intro, Action: importBase(r, k) + "/preview", Cancel: base + k.Back,
 		TemplateURL: importBase(r, k) + "/template.csv", Noun: k.Spec.Noun, Plural: k.Spec.Plural,
 		MaxSize: importflow.SizeText(maxBytes), MaxRows: importflow.Thousands(maxRows), Placeholder: k.Placeholder,
-		Example: string(importflow.TemplateCSV(k.Spec))}
+		Example: string(importflow.TemplateCSV(k.Spec)), Form: f}
 	for _, c := range k.Spec.Columns {
 		col := view.ImportColumn{Name: c.Name, Required: c.Required, Help: c.Help}
 		if len(c.Aliases) > 0 {
@@ -135,12 +145,15 @@ func (s *Server) importProps(r *http.Request, k *importKind) view.ImportProps {
 	if k.Extra != nil {
 		d.Extra = k.Extra(s, r, base)
 	}
+	if k.Fields != nil {
+		d.Fields = k.Fields(params, f)
+	}
 	return d
 }
 
 // showImport is the upload form.
 func (s *Server) showImport(w http.ResponseWriter, r *http.Request, k *importKind) {
-	s.render(w, r, http.StatusOK, view.ImportPage(s.page(r, k.Title, k.Section), s.importProps(r, k)))
+	s.render(w, r, http.StatusOK, view.ImportPage(s.page(r, k.Title, k.Section), s.importProps(r, k, map[string]string{}, view.Form{})))
 }
 
 // importTemplate downloads a CSV file to start from.
@@ -151,10 +164,21 @@ func (s *Server) importTemplate(w http.ResponseWriter, r *http.Request, k *impor
 }
 
 // importFormError shows the upload form again with a message on a field,
-// the pasted text kept.
-func (s *Server) importFormError(w http.ResponseWriter, r *http.Request, k *importKind, status int, field, msg, pasted string) {
-	d := s.importProps(r, k)
-	d.Form = view.Form{Errors: view.FieldErrors{field: msg}, NonField: []string{msg}}
+// the pasted text and the kind's own values kept.
+func (s *Server) importFormError(w http.ResponseWriter, r *http.Request, k *importKind, status int, field, msg, pasted string,
+	params map[string]string) {
+	s.importFormErrors(w, r, k, status, view.FieldErrors{field: msg}, pasted, params)
+}
+
+// importFormErrors shows the upload form again with a message per field.
+func (s *Server) importFormErrors(w http.ResponseWriter, r *http.Request, k *importKind, status int, errs view.FieldErrors,
+	pasted string, params map[string]string) {
+	f := view.Form{Errors: errs}
+	for _, m := range errs {
+		f.NonField = append(f.NonField, m)
+	}
+	slices.Sort(f.NonField)
+	d := s.importProps(r, k, params, f)
 	if maxBytes, _ := k.Spec.Limits(); int64(len(pasted)) <= maxBytes {
 		d.CSV = pasted
 	}
@@ -165,14 +189,14 @@ func (s *Server) importFormError(w http.ResponseWriter, r *http.Request, k *impo
 // keeps the file for the confirmation and writes nothing else.
 func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, k *importKind) {
 	maxBytes, maxRows := k.Spec.Limits()
-	up, err := importflow.ReadUpload(r, maxBytes)
+	up, err := importflow.ReadUploadParams(r, maxBytes, k.Spec.Params)
 	var ue *importflow.UploadError
 	if errors.As(err, &ue) {
 		status := http.StatusUnprocessableEntity
 		if ue.TooBig {
 			status = http.StatusRequestEntityTooLarge
 		}
-		s.importFormError(w, r, k, status, ue.Field, ue.Message, ue.Pasted)
+		s.importFormError(w, r, k, status, ue.Field, ue.Message, ue.Pasted, up.Params)
 		return
 	}
 	if err != nil {
@@ -181,21 +205,26 @@ func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, k *import
 	}
 	data, fe := importflow.Prepare(up.Data, k.Spec.Noun, maxRows)
 	if fe != nil {
-		s.importFormError(w, r, k, http.StatusUnprocessableEntity, up.Field, upperFirst(fe.Error()), up.Pasted)
+		s.importFormError(w, r, k, http.StatusUnprocessableEntity, up.Field, upperFirst(fe.Error()), up.Pasted, up.Params)
 		return
 	}
 	env := s.importEnv(r)
+	env.Params = up.Params
 	var plan importflow.Plan
 	var batch uuid.UUID
 	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) (err error) {
 		if plan, err = k.Spec.Preview(r.Context(), tx, env, data); err != nil {
 			return err
 		}
-		batch, err = importflow.SaveBatch(r.Context(), tx, env, k.Spec.Kind, up.Filename, data, plan.Hash)
+		batch, err = importflow.SaveBatch(r.Context(), tx, env, k.Spec.BatchKind(), up.Filename, data, plan.Hash)
 		return err
 	})
 	if fe, ok := importflow.IsFileError(err); ok {
-		s.importFormError(w, r, k, http.StatusUnprocessableEntity, up.Field, upperFirst(fe.Error()), up.Pasted)
+		s.importFormError(w, r, k, http.StatusUnprocessableEntity, up.Field, upperFirst(fe.Error()), up.Pasted, up.Params)
+		return
+	}
+	if fe := apperr.FieldErrors(err); apperr.Code(err) == apperr.EInvalid && len(fe) > 0 { // the kind's own values
+		s.importFormErrors(w, r, k, http.StatusUnprocessableEntity, fe, up.Pasted, up.Params)
 		return
 	}
 	if err != nil {
@@ -206,7 +235,7 @@ func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, k *import
 	if plan.Whole && plan.Errors > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	s.renderImportPreview(w, r, k, status, plan, batch, "")
+	s.renderImportPreview(w, r, k, status, plan, batch, "", env.Params)
 }
 
 // confirmImport writes the good rows of a previewed upload in one
@@ -219,10 +248,14 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, k *import
 	ctx := r.Context()
 	id, err := uuid.Parse(r.PostForm.Get("batch"))
 	if err != nil {
-		s.importFormError(w, r, k, http.StatusUnprocessableEntity, "file", "The previewed file could not be found. Upload it again.", "")
+		s.importFormError(w, r, k, http.StatusUnprocessableEntity, "file", "The previewed file could not be found. Upload it again.", "", nil)
 		return
 	}
 	env := s.importEnv(r)
+	env.Params = map[string]string{}
+	for _, name := range k.Spec.Params {
+		env.Params[name] = r.PostForm.Get(name)
+	}
 	hash := r.PostForm.Get("hash")
 	var (
 		plan   importflow.Plan
@@ -231,7 +264,7 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, k *import
 		status int
 	)
 	err = s.inStaff(r, func(tx pgx.Tx, sc *staffCtx) error {
-		b, err := importflow.LoadBatch(ctx, tx, env, k.Spec.Kind, id)
+		b, err := importflow.LoadBatch(ctx, tx, env, k.Spec.BatchKind(), id)
 		if err != nil {
 			return err
 		}
@@ -275,11 +308,15 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, k *import
 	})
 	if apperr.Code(err) == apperr.ENotFound {
 		s.importFormError(w, r, k, http.StatusUnprocessableEntity, "file",
-			"The previewed file could not be found: previews expire after a day. Upload it again.", "")
+			"The previewed file could not be found: previews expire after a day. Upload it again.", "", env.Params)
 		return
 	}
 	if fe, ok := importflow.IsFileError(err); ok {
-		s.importFormError(w, r, k, http.StatusUnprocessableEntity, "file", upperFirst(fe.Error()), "")
+		s.importFormError(w, r, k, http.StatusUnprocessableEntity, "file", upperFirst(fe.Error()), "", env.Params)
+		return
+	}
+	if fe := apperr.FieldErrors(err); apperr.Code(err) == apperr.EInvalid && len(fe) > 0 { // the kind's own values
+		s.importFormErrors(w, r, k, http.StatusUnprocessableEntity, fe, "", env.Params)
 		return
 	}
 	if err != nil {
@@ -287,7 +324,7 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, k *import
 		return
 	}
 	if status != 0 {
-		s.renderImportPreview(w, r, k, status, plan, id, notice)
+		s.renderImportPreview(w, r, k, status, plan, id, notice, env.Params)
 		return
 	}
 	s.flash(r, "success", res.Message)
@@ -296,7 +333,7 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, k *import
 
 // renderImportPreview shows a plan.
 func (s *Server) renderImportPreview(w http.ResponseWriter, r *http.Request, k *importKind, status int, plan importflow.Plan,
-	batch uuid.UUID, notice string) {
+	batch uuid.UUID, notice string, params map[string]string) {
 	base := "/t/" + staffFrom(r.Context()).Tenant.Slug
 	d := view.ImportPreviewProps{Action: importBase(r, k) + "/confirm", Batch: batch.String(), Hash: plan.Hash,
 		Label: plan.Confirm, Again: importBase(r, k), Notice: notice, Summary: plan.Summary, Whole: plan.Whole,
@@ -322,6 +359,9 @@ func (s *Server) renderImportPreview(w http.ResponseWriter, r *http.Request, k *
 	}
 	if k.Footer != nil {
 		d.Footer = k.Footer(base, plan)
+	}
+	for _, name := range k.Spec.Params {
+		d.Params = append(d.Params, view.ImportParam{Name: name, Value: params[name]})
 	}
 	s.render(w, r, status, view.ImportPreviewPage(s.page(r, k.Title+": preview", k.Section), d))
 }

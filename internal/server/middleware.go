@@ -50,7 +50,7 @@ const (
 // uploadPaths are the path suffixes that take file uploads (a 5 MB CSV plus
 // the form around it; a 5 MiB library attachment).
 var uploadPaths = []string{"/partners/import/preview", "/partners/import/confirm", "/commissions/import/preview",
-	"/commissions/import/confirm", "/attachments"}
+	"/commissions/import/confirm", "/attachments", "/import/preview"} // …/import/preview: a campaign's attendee list too
 
 func bodyLimit(path string) int64 {
 	if strings.Contains(path, "/imports/") && strings.HasSuffix(path, "/preview") { // import.go: every kind's upload

@@ -160,39 +160,6 @@ type CampaignConvertProps struct {
 	Services                           []Option
 }
 
-// CampaignImportProps is the attendee list upload form.
-type CampaignImportProps struct {
-	Form
-	CampaignName, CampaignURL string
-	Action                    string
-	Owner                     string
-	OwnerOpts                 []Option
-	MaxSize                   string
-	MaxRows                   int
-}
-
-// CampaignImportRow is one row of the preview.
-type CampaignImportRow struct {
-	Line                                 int
-	Name, Email, Company, Title, Consent string
-	Outcome, Tone                        string
-	Errors                               []string
-}
-
-// CampaignImportPreviewProps is what an import would write.
-type CampaignImportPreviewProps struct {
-	CampaignName, CampaignURL string
-	Action, BackURL           string
-	Data, Hash, Owner         string
-	OwnerL                    string
-	Notice                    string
-	Summary                   string
-	New, Errors, Existing     int
-	Ignored                   []string
-	Rows                      []CampaignImportRow
-	Hidden                    int
-}
-
 // PortalCampaignRow is one of the partner's campaigns in the portal.
 type PortalCampaignRow struct {
 	URL, Name, Kind, Dates, Status, StatusL string

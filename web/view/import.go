@@ -30,6 +30,7 @@ type ImportProps struct {
 	Columns     []ImportColumn
 	Example     string          // a small CSV file, shown as an example
 	Extra       templ.Component // after the intro (a kind's own links); may be nil
+	Fields      templ.Component // a kind's own inputs, in the form before the file; may be nil
 }
 
 // ImportCell is a cell of the preview's table.
@@ -74,4 +75,10 @@ type ImportPreviewProps struct {
 	Rows     []ImportRow
 	Hidden   int
 	Footer   templ.Component // a kind's notes under the buttons; may be nil
+	Params   []ImportParam   // a kind's own values, carried to the confirmation
+}
+
+// ImportParam is a kind's own value on the preview's confirmation form.
+type ImportParam struct {
+	Name, Value string
 }
