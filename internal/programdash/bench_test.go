@@ -13,6 +13,7 @@ import (
 	"github.com/allyway/allyway/internal/db"
 	"github.com/allyway/allyway/internal/period"
 	"github.com/allyway/allyway/internal/programdash"
+	"github.com/allyway/allyway/internal/rollup"
 	"github.com/allyway/allyway/internal/schema"
 	"github.com/allyway/allyway/internal/testdb"
 )
@@ -53,6 +54,7 @@ func BenchmarkBuild(b *testing.B) {
 		_, err := owner.Exec(ctx, sql, tid)
 		require.NoError(b, err, sql)
 	}
+	require.NoError(b, pgx.BeginFunc(ctx, owner, func(tx pgx.Tx) error { return rollup.SumFirm(ctx, tx, tid) }))
 	_, err = owner.Exec(ctx, `ANALYZE`)
 	require.NoError(b, err)
 	today := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)

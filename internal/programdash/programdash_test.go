@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/allyway/allyway/internal/period"
 	"github.com/allyway/allyway/internal/program"
 	"github.com/allyway/allyway/internal/programdash"
+	"github.com/allyway/allyway/internal/rollup"
 	"github.com/allyway/allyway/internal/schema"
 	"github.com/allyway/allyway/internal/testdb"
 )
@@ -67,8 +69,14 @@ func (w *world) firm(slug string) uuid.UUID {
 func (w *world) exec(tenantID uuid.UUID, sql string, args ...any) {
 	w.t.Helper()
 	require.NoError(w.t, w.db.InTenant(context.Background(), tenantID, func(tx pgx.Tx) error {
-		_, err := tx.Exec(context.Background(), sql, args...)
-		return err
+		if _, err := tx.Exec(context.Background(), sql, args...); err != nil {
+			return err
+		}
+		if strings.Contains(sql, "partner_month") {
+			// The dashboard reads the firm's months, the partner months summed.
+			return rollup.SumFirm(context.Background(), tx, tenantID)
+		}
+		return nil
 	}), sql)
 }
 

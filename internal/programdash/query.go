@@ -34,15 +34,16 @@ func readGoals(ctx context.Context, q db.Querier, tenantID uuid.UUID) (Goals, er
 	return g, nil
 }
 
-// readMonths sums the rollups over partners per month in [from, to): the
-// funnel of each month (Currency "") and each currency's money.
+// readMonths reads the firm's months in [from, to) (the rollups summed over
+// partners): the funnel of each month (Currency "") and each currency's
+// money.
 func readMonths(ctx context.Context, q db.Querier, tenantID uuid.UUID, from, to time.Time) ([]monthRow, error) {
-	rows, err := q.Query(ctx, `SELECT month, '', sum(received)::bigint, sum(reached_contacted)::bigint, sum(reached_meeting)::bigint,
-			sum(reached_proposal)::bigint, sum(reached_won)::bigint, 0::bigint, 0::bigint
-		FROM partner_months WHERE tenant_id = $1 AND month >= $2::date AND month < $3::date GROUP BY month
+	rows, err := q.Query(ctx, `SELECT month, '', received, reached_contacted, reached_meeting, reached_proposal, reached_won,
+			0::bigint, 0::bigint
+		FROM firm_months WHERE tenant_id = $1 AND month >= $2::date AND month < $3::date
 		UNION ALL
-		SELECT month, currency, 0, 0, 0, 0, 0, sum(revenue_received_cents)::bigint, sum(commission_earned_cents)::bigint
-		FROM partner_month_money WHERE tenant_id = $1 AND month >= $2::date AND month < $3::date GROUP BY month, currency`,
+		SELECT month, currency, 0, 0, 0, 0, 0, revenue_received_cents, commission_earned_cents
+		FROM firm_month_money WHERE tenant_id = $1 AND month >= $2::date AND month < $3::date`,
 		tenantID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("programdash: months: %w", err)
@@ -67,7 +68,7 @@ func OpenByStage(ctx context.Context, q db.Querier, tenantID uuid.UUID) (Open, e
 	var o Open
 	err := q.QueryRow(ctx, `SELECT coalesce(sum(open_submitted), 0)::bigint, coalesce(sum(open_acknowledged), 0)::bigint,
 			coalesce(sum(open_contacted), 0)::bigint, coalesce(sum(open_meeting), 0)::bigint, coalesce(sum(open_proposal), 0)::bigint
-		FROM partner_months WHERE tenant_id = $1`, tenantID).
+		FROM firm_months WHERE tenant_id = $1`, tenantID).
 		Scan(&o.Submitted, &o.Acknowledged, &o.Contacted, &o.Meeting, &o.Proposal)
 	if err != nil {
 		return o, fmt.Errorf("programdash: open referrals: %w", err)

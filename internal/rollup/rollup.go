@@ -1,6 +1,7 @@
 // Package rollup keeps the per-partner, per-month figures that scorecards
 // and the program dashboard read instead of raw history (partner_months and
-// partner_month_money; see migrations/00009_rollups.sql).
+// partner_month_money; see migrations/00009_rollups.sql), and their sums
+// over partners per month (firm_months, firm_month_money; 00015).
 //
 // Triggers mark the partners a change touched (rollup_dirty); Refresh
 // recomputes those partners' months from raw data, Rebuild every partner's.
@@ -81,6 +82,24 @@ func recompute(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, partners []uu
 	} {
 		if _, err := tx.Exec(ctx, sql, tenantID, partners); err != nil {
 			return fmt.Errorf("rollup: recompute: %w", err)
+		}
+	}
+	return SumFirm(ctx, tx, tenantID)
+}
+
+// SumFirm rewrites the firm's months (firm_months, firm_month_money) as its
+// partner months summed: whole (a few dozen rows), after any partner's
+// months change. recompute calls it; so do tests that write partner
+// months directly.
+func SumFirm(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) error {
+	for _, sql := range []string{
+		`DELETE FROM firm_months WHERE tenant_id = $1`,
+		firmCountsSQL,
+		`DELETE FROM firm_month_money WHERE tenant_id = $1`,
+		firmMoneySQL,
+	} {
+		if _, err := tx.Exec(ctx, sql, tenantID); err != nil {
+			return fmt.Errorf("rollup: sum the firm's months: %w", err)
 		}
 	}
 	return nil
@@ -201,3 +220,14 @@ SELECT $1, k.partner_id, k.month, k.currency,
 FROM k
 LEFT JOIN rev USING (partner_id, month, currency)
 LEFT JOIN ledm l USING (partner_id, month, currency)`
+
+const firmCountsSQL = `INSERT INTO firm_months (tenant_id, month, received, reached_contacted, reached_meeting,
+		reached_proposal, reached_won, open_submitted, open_acknowledged, open_contacted, open_meeting, open_proposal)
+	SELECT tenant_id, month, sum(received), sum(reached_contacted), sum(reached_meeting), sum(reached_proposal),
+		sum(reached_won), sum(open_submitted), sum(open_acknowledged), sum(open_contacted), sum(open_meeting),
+		sum(open_proposal)
+	FROM partner_months WHERE tenant_id = $1 GROUP BY tenant_id, month`
+
+const firmMoneySQL = `INSERT INTO firm_month_money (tenant_id, month, currency, revenue_received_cents, commission_earned_cents)
+	SELECT tenant_id, month, currency, sum(revenue_received_cents), sum(commission_earned_cents)
+	FROM partner_month_money WHERE tenant_id = $1 GROUP BY tenant_id, month, currency`

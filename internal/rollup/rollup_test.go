@@ -48,6 +48,8 @@ func (w *world) snapshot(tenantID uuid.UUID) string {
 	for _, sql := range []string{
 		`SELECT p::text FROM partner_months p WHERE tenant_id = $1 ORDER BY partner_id, month`,
 		`SELECT p::text FROM partner_month_money p WHERE tenant_id = $1 ORDER BY partner_id, month, currency`,
+		`SELECT f::text FROM firm_months f WHERE tenant_id = $1 ORDER BY month`,
+		`SELECT f::text FROM firm_month_money f WHERE tenant_id = $1 ORDER BY month, currency`,
 	} {
 		rows, err := w.owner.Query(context.Background(), sql, tenantID)
 		require.NoError(w.t, err)
@@ -136,6 +138,24 @@ func TestRebuildEqualsIncremental(t *testing.T) {
 	incremental := w.snapshot(nw)
 	require.NoError(t, w.db.InTenant(ctx, nw, func(tx pgx.Tx) error { return rollup.Rebuild(ctx, tx, nw) }))
 	require.Equal(t, w.snapshot(nw), incremental, "rebuilt rollups equal the incremental ones")
+
+	// The firm's months are its partner months summed, row for row.
+	var firmRows, differ int
+	require.NoError(t, w.owner.QueryRow(ctx, `WITH s AS (
+			SELECT month, sum(received) r, sum(reached_won) w, sum(open_submitted + open_acknowledged + open_contacted
+				+ open_meeting + open_proposal) o FROM partner_months WHERE tenant_id = $1 GROUP BY month),
+		m AS (SELECT month, currency, sum(revenue_received_cents) rev, sum(commission_earned_cents) com
+			FROM partner_month_money WHERE tenant_id = $1 GROUP BY month, currency)
+		SELECT (SELECT count(*) FROM firm_months WHERE tenant_id = $1),
+			(SELECT count(*) FROM (
+				(SELECT month, received, reached_won, open_submitted + open_acknowledged + open_contacted + open_meeting
+					+ open_proposal FROM firm_months WHERE tenant_id = $1 EXCEPT SELECT month, r, w, o FROM s)
+				UNION ALL (SELECT month, r, w, o FROM s EXCEPT SELECT month, received, reached_won, open_submitted
+					+ open_acknowledged + open_contacted + open_meeting + open_proposal FROM firm_months WHERE tenant_id = $1)
+				UNION ALL (SELECT month, 0, revenue_received_cents, commission_earned_cents FROM firm_month_money
+					WHERE tenant_id = $1 EXCEPT SELECT month, 0, rev, com FROM m)) d)`, nw).Scan(&firmRows, &differ))
+	require.Greater(t, firmRows, 12)
+	require.Zero(t, differ, "firm months differ from the partner months summed")
 
 	// The job does the same for every firm.
 	res, err := rollup.RunAll(ctx, w.db, false)

@@ -406,6 +406,8 @@ func seedReviewTables(ctx context.Context, tx pgx.Tx, tenantID, partnerID, refer
 		{`INSERT INTO rollup_dirty (tenant_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, []any{tenantID, partnerID}, nil},
 		{`INSERT INTO partner_months (tenant_id, partner_id, month, received) VALUES ($1, $2, '2026-07-01', 1)`, []any{tenantID, partnerID}, nil},
 		{`INSERT INTO partner_month_money (tenant_id, partner_id, month, currency, revenue_received_cents) VALUES ($1, $2, '2026-07-01', 'USD', 100)`, []any{tenantID, partnerID}, nil},
+		{`INSERT INTO firm_months (tenant_id, month, received) VALUES ($1, '2026-07-01', 1)`, []any{tenantID}, nil},
+		{`INSERT INTO firm_month_money (tenant_id, month, currency, revenue_received_cents) VALUES ($1, '2026-07-01', 'USD', 100)`, []any{tenantID}, nil},
 	})
 }
 

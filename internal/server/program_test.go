@@ -15,6 +15,7 @@ import (
 	"github.com/allyway/allyway/internal/auth"
 	"github.com/allyway/allyway/internal/period"
 	"github.com/allyway/allyway/internal/program"
+	"github.com/allyway/allyway/internal/rollup"
 )
 
 // programWorld is a firm with a year of partner revenue, commissions and
@@ -29,8 +30,13 @@ type programWorld struct {
 
 func (w *programWorld) exec(sql string, args ...any) {
 	w.t.Helper()
-	_, err := w.h.owner.Exec(context.Background(), sql, args...)
+	ctx := context.Background()
+	_, err := w.h.owner.Exec(ctx, sql, args...)
 	require.NoError(w.t, err, sql)
+	if strings.Contains(sql, "partner_month") {
+		// The dashboard reads the firm's months, the partner months summed.
+		require.NoError(w.t, pgx.BeginFunc(ctx, w.h.owner, func(tx pgx.Tx) error { return rollup.SumFirm(ctx, tx, w.f.ID) }))
+	}
 }
 
 func (w *programWorld) partner(name, typ, status string) uuid.UUID {
