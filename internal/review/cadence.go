@@ -86,6 +86,12 @@ func Due(ctx context.Context, q db.Querier, tenantID uuid.UUID, loc *time.Locati
 	if loc == nil {
 		loc = time.UTC
 	}
+	// One partner's or all: separate texts (no "$2 IS NULL OR …"), so each
+	// keeps a generic plan instead of being planned on every page view.
+	filter, args := ``, []any{tenantID}
+	if partnerID != uuid.Nil {
+		filter, args = ` AND p.id = $2`, append(args, partnerID)
+	}
 	rows, err := q.Query(ctx, `SELECT p.id, p.name, coalesce(t.name, ''), coalesce(t.checkin_cadence_days, 0), p.status_changed_at,
 			lr.held_at, lr.next_review_on, nr.id, nr.scheduled_at
 		FROM partners p
@@ -96,7 +102,7 @@ func Due(ctx context.Context, q db.Querier, tenantID uuid.UUID, loc *time.Locati
 		LEFT JOIN LATERAL (SELECT r.id, r.scheduled_at FROM partner_reviews r
 			WHERE r.tenant_id = p.tenant_id AND r.partner_id = p.id AND r.status = 'scheduled'
 			ORDER BY r.scheduled_at LIMIT 1) nr ON true
-		WHERE p.tenant_id = $1 AND p.status = 'active' AND ($2::uuid IS NULL OR p.id = $2)`, tenantID, nullID(partnerID))
+		WHERE p.tenant_id = $1 AND p.status = 'active'`+filter, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -84,25 +84,35 @@ func (q Query) key() string {
 	return `NULL::date`
 }
 
-func (q Query) args(tenantID uuid.UUID) []any {
-	var to *time.Time
-	if !q.To.IsZero() {
-		to = &q.To
+// where is the query's condition on the rollups and its arguments. Each
+// combination of filters gets its own text, without "$n IS NULL OR …"
+// alternatives, so PostgreSQL can keep one generic plan per statement
+// (an index range on the partner's or the firm's months) instead of
+// planning the query again on every page view.
+func (q Query) where(tenantID uuid.UUID) (string, []any) {
+	cond := `tenant_id = $1 AND month >= $2::date`
+	args := []any{tenantID, dateOnly(q.From)}
+	if q.PartnerID != nil {
+		args = append(args, *q.PartnerID)
+		cond += fmt.Sprintf(` AND partner_id = $%d`, len(args))
 	}
-	return []any{tenantID, q.PartnerID, dateOnly(q.From), to}
+	if !q.To.IsZero() {
+		args = append(args, dateOnly(q.To))
+		cond += fmt.Sprintf(` AND month < $%d::date`, len(args))
+	}
+	return cond, args
 }
 
 func dateOnly(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-const where = `tenant_id = $1 AND ($2::uuid IS NULL OR partner_id = $2) AND month >= $3::date AND ($4::date IS NULL OR month < $4::date)`
-
 // Sum reads the rollups (never raw history) and sums them per group, in
 // the group's order (months and quarters ascending). Groups with no
 // partner-month are absent; callers fill the gaps they show.
 func Sum(ctx context.Context, q db.Querier, tenantID uuid.UUID, qry Query) ([]Row, error) {
 	key := qry.key()
+	where, args := qry.where(tenantID)
 	byKey := map[string]*Row{}
 	var order []string
 	// The sums in SQL; the response-time percentiles in Go, from the
@@ -118,7 +128,7 @@ func Sum(ctx context.Context, q db.Querier, tenantID uuid.UUID, qry Query) ([]Ro
 			sum(won_sent), sum(lost_sent), sum(fit_good), sum(fit_poor), sum(sla_ours), sum(sla_theirs),
 			sum(csat_sum), sum(csat_count)
 		FROM partner_months WHERE `+where+`
-		GROUP BY 1 ORDER BY 1`, qry.args(tenantID)...)
+		GROUP BY 1 ORDER BY 1`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("rollup: sum: %w", err)
 	}
@@ -146,7 +156,7 @@ func Sum(ctx context.Context, q db.Querier, tenantID uuid.UUID, qry Query) ([]Ro
 			sum(revenue_received_cents), sum(revenue_sent_cents), sum(commission_earned_cents),
 			sum(commission_paid_cents), sum(fee_earned_cents), sum(fee_received_cents)
 		FROM partner_month_money WHERE `+where+`
-		GROUP BY 1, 2 ORDER BY 1, 2`, qry.args(tenantID)...)
+		GROUP BY 1, 2 ORDER BY 1, 2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("rollup: sum money: %w", err)
 	}
@@ -201,8 +211,9 @@ func Sum(ctx context.Context, q db.Querier, tenantID uuid.UUID, qry Query) ([]Ro
 // median and 90th percentile (what percentile_disc gives) from the
 // months' response minutes.
 func responsePercentiles(ctx context.Context, q db.Querier, tenantID uuid.UUID, qry Query, byKey map[string]*Row) error {
+	where, args := qry.where(tenantID)
 	rows, err := q.Query(ctx, `SELECT nullif(coalesce(`+qry.key()+`::text, ''), ''), response_minutes
-		FROM partner_months WHERE `+where+` AND response_minutes <> '{}'`, qry.args(tenantID)...)
+		FROM partner_months WHERE `+where+` AND response_minutes <> '{}'`, args...)
 	if err != nil {
 		return fmt.Errorf("rollup: response times: %w", err)
 	}
