@@ -83,6 +83,16 @@ func (d *DB) GlobalRead(ctx context.Context, fn func(Querier) error) error {
 	return fn(d.pool)
 }
 
+// FirmIDs lists every firm's id, in id order: for the jobs that visit each
+// firm in its own scope (the tenants table has no Row-Level Security).
+func (d *DB) FirmIDs(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := d.pool.Query(ctx, `SELECT id FROM tenants ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("db: firms: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+}
+
 // In runs fn in a transaction with the given scope set by set_config(…, true),
 // which lasts until the transaction ends — never a session-level SET on a
 // pooled connection. fn's error rolls the transaction back and is returned.

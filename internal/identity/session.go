@@ -37,14 +37,6 @@ func CountSessions(ctx context.Context, q db.Querier, userID uuid.UUID) (int, er
 	return n, err
 }
 
-// SessionIndexed reports whether token is one of the person's live sessions
-// in the index.
-func SessionIndexed(ctx context.Context, q db.Querier, userID uuid.UUID, token string) (bool, error) {
-	var ok bool
-	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM user_sessions WHERE token = $1 AND user_id = $2)`, token, userID).Scan(&ok)
-	return ok, err
-}
-
 // UserForSession finds a person by id and says whether the session token
 // is in their session index, in one query. ENotFound when no such person.
 func UserForSession(ctx context.Context, q db.Querier, userID uuid.UUID, token string) (User, bool, error) {

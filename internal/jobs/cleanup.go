@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -101,15 +100,7 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 // day (a replay after that answers from the resource itself). The table is
 // under Row-Level Security, so it goes firm by firm, each in its own scope.
 func expireIdempotencyKeys(ctx context.Context, d *db.DB) (int64, error) {
-	var firms []uuid.UUID
-	err := d.Global(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM tenants ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		firms, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		return err
-	})
+	firms, err := d.FirmIDs(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -124,15 +124,8 @@ func (w *AccruePeriodicWorker) Work(ctx context.Context, _ *river.Job[AccruePeri
 		now = w.Now()
 	}
 	d := db.New(w.Pool)
-	var ids []uuid.UUID
-	if err := d.Global(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM tenants ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		return err
-	}); err != nil {
+	ids, err := d.FirmIDs(ctx)
+	if err != nil {
 		return err
 	}
 	var errs []error

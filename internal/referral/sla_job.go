@@ -104,15 +104,8 @@ func (w *SLAScanWorker) Work(ctx context.Context, _ *river.Job[SLAScanArgs]) err
 	}
 	n := Notifier{Outbox: notify.NewOutbox(client), BaseURL: w.BaseURL, Now: w.Now}
 	d := db.New(w.Pool)
-	var ids []uuid.UUID
-	if err := d.Global(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM tenants ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		return err
-	}); err != nil {
+	ids, err := d.FirmIDs(ctx)
+	if err != nil {
 		return err
 	}
 	var errs []error

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -97,15 +96,7 @@ type Result struct{ Firms, Partners int }
 // RunAll refreshes every firm with marks (rebuild: rebuilds every firm),
 // one transaction per firm, so one firm's failure doesn't hold the others.
 func RunAll(ctx context.Context, d *db.DB, rebuild bool) (Result, error) {
-	var ids []uuid.UUID
-	err := d.Global(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM tenants ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		return err
-	})
+	ids, err := d.FirmIDs(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("rollup: firms: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -133,15 +132,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 
 func (w *Worker) prune(ctx context.Context, logger *slog.Logger) error {
 	d := db.New(w.Pool)
-	var ids []uuid.UUID
-	if err := d.Global(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM tenants ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		return err
-	}); err != nil {
+	ids, err := d.FirmIDs(ctx)
+	if err != nil {
 		return err
 	}
 	var total int64
