@@ -148,12 +148,17 @@ func (r *ScanResult) add(o ScanResult) {
 // scanBatch bounds each kind of work per firm and scan.
 const scanBatch = 500
 
-// clocksSQL lists every clock of a firm's referrals worth looking at: open
-// ones, and recently closed ones (a clock met late is a breach too).
+// clocksSQL lists the clocks of a firm's referrals worth looking at ($1
+// the firm, $2 now, $3 since): open ones, and recently closed ones (a
+// clock met late is a breach too), of those written since $3 or with a
+// due time after it. The greatest(…) is
+// referrals_sla_latest_idx's expression: any due time after $3 makes the
+// latest after it.
 const clocksSQL = `
 	WITH base AS (
 		SELECT r.* FROM referrals r
-		WHERE r.tenant_id = $1 AND (r.closed_at IS NULL OR r.updated_at > $2::timestamptz - interval '7 days')),
+		WHERE r.tenant_id = $1 AND (r.closed_at IS NULL OR r.updated_at > $2::timestamptz - interval '7 days')
+			AND ((r.closed_at IS NULL AND ` + slaLatest + ` > $3) OR r.updated_at > $3)),
 	c AS (
 		SELECT id, partner_id, number, client_company, owner_user_id, direction, closed_at,
 			'first_response' AS clock, first_response_due_at AS due, first_responded_at AS met
@@ -170,6 +175,15 @@ const clocksSQL = `
 		SELECT id, partner_id, number, client_company, owner_user_id, direction, closed_at,
 			'partner_response', partner_response_due_at, coalesce(partner_accepted_at, partner_declined_at)
 			FROM base WHERE direction = 'outbound' AND partner_response_due_at IS NOT NULL)`
+
+// slaLatest is the latest of a referral's due times.
+const slaLatest = `greatest(r.first_response_due_at, r.first_contact_due_at, r.meeting_due_at,
+	r.partner_response_due_at)`
+
+// slaMargin is how far before its last scan a firm's next scan looks: a
+// transaction that wrote a referral before the scan but committed after it
+// is still seen, and a clock moved back a little is not missed.
+const slaMargin = time.Hour
 
 // dueClock is one clock the scan acts on.
 type dueClock struct {
@@ -203,6 +217,20 @@ func ScanSLA(ctx context.Context, d *db.DB, n Notifier, tenantID uuid.UUID) (Sca
 		if err != nil {
 			return err
 		}
+		// Only what may have changed since the last scan (less a margin);
+		// the first scan of a firm looks at everything.
+		since := time.Time{}
+		var last time.Time
+		switch err := tx.QueryRow(ctx, `SELECT scanned_at FROM sla_scan_marks WHERE tenant_id = $1`, tenantID).Scan(&last); {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			if now.Before(last) { // the clock went back: look from now
+				last = now
+			}
+			since = last.Add(-slaMargin)
+		}
 		// Breaches first: a clock past due is not reminded any more.
 		breaches, err := collectClocks(ctx, tx, clocksSQL+`,
 			ins AS (
@@ -217,7 +245,7 @@ func ScanSLA(ctx context.Context, d *db.DB, n Notifier, tenantID uuid.UUID) (Sca
 				ON CONFLICT DO NOTHING
 				RETURNING referral_id, clock)
 			SELECT c.id, c.partner_id, c.number, c.client_company, c.owner_user_id, c.direction, c.closed_at IS NULL, c.clock, c.due
-			FROM c JOIN ins ON ins.referral_id = c.id AND ins.clock = c.clock ORDER BY c.due`, tenantID, now)
+			FROM c JOIN ins ON ins.referral_id = c.id AND ins.clock = c.clock ORDER BY c.due`, tenantID, now, since)
 		if err != nil {
 			return err
 		}
@@ -233,10 +261,10 @@ func ScanSLA(ctx context.Context, d *db.DB, n Notifier, tenantID uuid.UUID) (Sca
 			reminders, err = collectClocks(ctx, tx, clocksSQL+`
 				SELECT c.id, c.partner_id, c.number, c.client_company, c.owner_user_id, c.direction, true, c.clock, c.due
 				FROM c WHERE c.closed_at IS NULL AND c.met IS NULL AND c.due > $2
-					AND c.due <= $2::timestamptz + make_interval(hours => $3)
+					AND c.due <= $2::timestamptz + make_interval(hours => $4)
 					AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.tenant_id = $1 AND e.referral_id = c.id
 						AND e.kind = 'sla_reminder' AND e.reason = c.clock)
-				ORDER BY c.due LIMIT `+fmt.Sprint(scanBatch), tenantID, now, s.ReminderHours)
+				ORDER BY c.due LIMIT `+fmt.Sprint(scanBatch), tenantID, now, since, s.ReminderHours)
 			if err != nil {
 				return err
 			}
@@ -250,9 +278,10 @@ func ScanSLA(ctx context.Context, d *db.DB, n Notifier, tenantID uuid.UUID) (Sca
 
 		lapsed, err := tx.Query(ctx, `SELECT r.id, r.partner_id FROM referrals r
 			WHERE r.tenant_id = $1 AND r.closed_at IS NULL AND r.direction = 'inbound' AND r.claim_expires_at <= $2
+			  AND (r.claim_expires_at > $3 OR r.updated_at > $3)
 			  AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.tenant_id = $1 AND e.referral_id = r.id
 				AND e.kind = 'claim_lapsed' AND e.at >= r.claim_expires_at)
-			ORDER BY r.claim_expires_at LIMIT `+fmt.Sprint(scanBatch), tenantID, now)
+			ORDER BY r.claim_expires_at LIMIT `+fmt.Sprint(scanBatch), tenantID, now, since)
 		if err != nil {
 			return err
 		}
@@ -273,7 +302,12 @@ func ScanSLA(ctx context.Context, d *db.DB, n Notifier, tenantID uuid.UUID) (Sca
 			}
 		}
 		res.Lapsed = len(lps)
-		return nil
+		if res.Breaches == scanBatch || res.Reminders == scanBatch || res.Lapsed == scanBatch {
+			return nil // more to do: the next scan starts from the same mark
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO sla_scan_marks (tenant_id, scanned_at) VALUES ($1, $2)
+			ON CONFLICT (tenant_id) DO UPDATE SET scanned_at = excluded.scanned_at`, tenantID, now)
+		return err
 	})
 	return res, err
 }

@@ -147,3 +147,49 @@ func TestSLAScanOutboundAndClaims(t *testing.T) {
 	require.Equal(t, 0, f.scan(after.Add(time.Hour)).Lapsed)
 	require.Contains(t, kinds(f.timeline(ib.ID)), "claim_lapsed")
 }
+
+// TestSLAScanLooksOnlySinceLastScan: after a firm's first scan, a scan
+// reads only referrals written since the last one (less an hour) or with a
+// due time or claim expiry after it, so it costs what changed, not the
+// firm's history; what changes in between is still caught.
+func TestSLAScanLooksOnlySinceLastScan(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.partner("Brightline", "active")
+	mon := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	f.setNow(mon)
+	old := f.mustSubmit(f.input(p, f.admin, "Acme"))    // first response due Tue 09:00
+	late := f.mustSubmit(f.input(p, f.admin, "Globex")) // answered late, after a scan
+	require.Equal(t, referral.ScanResult{}, f.scan(mon.Add(time.Hour)))
+	require.Equal(t, 1, f.count(`SELECT count(*) FROM sla_scan_marks WHERE tenant_id = $1 AND scanned_at = $2`,
+		f.tenant, mon.Add(time.Hour)))
+
+	// A referral last written and due long before the mark, with no breach
+	// recorded (as if from before the SLA feature): not looked at again.
+	_, err := f.owner.Exec(ctx, `UPDATE referrals SET first_response_due_at = $2, first_contact_due_at = NULL,
+		meeting_due_at = NULL, claim_expires_at = NULL, updated_at = $2 WHERE id = $1`, old.ID, mon.Add(-30*24*time.Hour))
+	require.NoError(t, err)
+	// Globex's answer comes in time for the scan to see it late: its
+	// update is after the mark. A third referral arrives with a due time
+	// already past (an import of an old introduction).
+	f.setNow(mon.Add(24*time.Hour + 30*time.Minute))
+	_, err = f.transition(late.ID, referral.TransitionInput{To: referral.Acknowledged})
+	require.NoError(t, err)
+	f.setNow(mon.Add(2 * time.Hour))
+	imported := f.mustSubmit(f.input(p, f.admin, "Initech"))
+	_, err = f.owner.Exec(ctx, `UPDATE referrals SET first_response_due_at = $2 WHERE id = $1`, imported.ID, mon.Add(-48*time.Hour))
+	require.NoError(t, err)
+
+	res := f.scan(mon.Add(25 * time.Hour))
+	require.Equal(t, 2, res.Breaches, "Globex answered late and Initech's past due time; not Acme's old one")
+	require.Equal(t, 0, f.count(`SELECT count(*) FROM sla_breaches WHERE referral_id = $1`, old.ID))
+	require.Equal(t, 1, f.count(`SELECT count(*) FROM sla_breaches WHERE referral_id = $1 AND clock = 'first_response'`, late.ID))
+	require.Equal(t, 1, f.count(`SELECT count(*) FROM sla_breaches WHERE referral_id = $1 AND clock = 'first_response'`, imported.ID))
+
+	// Without a mark (a firm's first scan) everything open is looked at.
+	_, err = f.owner.Exec(ctx, `DELETE FROM sla_scan_marks WHERE tenant_id = $1`, f.tenant)
+	require.NoError(t, err)
+	require.Equal(t, 1, f.scan(mon.Add(25*time.Hour+time.Minute)).Breaches)
+	require.Equal(t, 1, f.count(`SELECT count(*) FROM sla_breaches WHERE referral_id = $1`, old.ID))
+}

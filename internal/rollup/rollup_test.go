@@ -2,6 +2,7 @@ package rollup_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -291,4 +292,76 @@ func date(s string) time.Time {
 		panic(err)
 	}
 	return t
+}
+
+// TestFreshDoesNotWaitForAnotherRefresh: while one transaction refreshes a
+// firm, a page's Fresh reads the rollups as they are instead of queueing
+// behind it; the job's Refresh does wait, so two never rewrite the firm's
+// months at once.
+func TestFreshDoesNotWaitForAnotherRefresh(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	_, err := seed.Demo(ctx, w.db, auth.NewHasher(1), "http://x")
+	require.NoError(t, err)
+	var nw uuid.UUID
+	require.NoError(t, w.owner.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = 'northwind'`).Scan(&nw))
+	w.refresh(nw)
+	w.exec(nw, `UPDATE referrals SET fit = 'poor' WHERE tenant_id = $1
+		AND id = (SELECT id FROM referrals WHERE tenant_id = $1 AND closed_at IS NOT NULL ORDER BY number LIMIT 1)`, nw)
+
+	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- w.db.InTenant(ctx, nw, func(tx pgx.Tx) error {
+			n, err := rollup.Refresh(ctx, tx, nw)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("refreshed %d partners, want 1", n)
+			}
+			close(locked)
+			<-release
+			return err
+		})
+	}()
+	<-locked
+	start := time.Now()
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, w.db.InTenant(tctx, nw, func(tx pgx.Tx) error {
+		if err := rollup.Fresh(tctx, tx, nw); err != nil {
+			return err
+		}
+		dirty, err := rollup.Dirty(tctx, tx, nw)
+		require.True(t, dirty, "the other refresh hasn't committed: its mark is still seen")
+		return err
+	}))
+	require.Less(t, time.Since(start), 2*time.Second, "Fresh waited for the other refresh")
+
+	// The job's refresh waits for the lock, then finds nothing left.
+	type result struct {
+		n   int
+		err error
+	}
+	waited := make(chan result, 1)
+	go func() {
+		var r result
+		r.err = w.db.InTenant(ctx, nw, func(tx pgx.Tx) (err error) {
+			r.n, err = rollup.Refresh(ctx, tx, nw)
+			return err
+		})
+		waited <- r
+	}()
+	select {
+	case r := <-waited:
+		t.Fatalf("Refresh didn't wait for the other one (recomputed %d, %v)", r.n, r.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, <-done)
+	r := <-waited
+	require.NoError(t, r.err)
+	require.Zero(t, r.n)
+	require.NoError(t, w.db.InTenant(ctx, nw, func(tx pgx.Tx) error {
+		dirty, err := rollup.Dirty(ctx, tx, nw)
+		require.False(t, dirty)
+		return err
+	}))
 }
