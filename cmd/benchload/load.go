@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,8 @@ const (
 	targetP99    = 50.0 // ms, at BENCH_RATE (300/s)
 	targetChange = 20.0 // % change of the median
 	targetRSS    = 150.0
+
+	targetP99Duration = time.Duration(targetP99 * float64(time.Millisecond))
 )
 
 // targetPages are the pages the ratio, p99 and median targets are for.
@@ -71,6 +74,12 @@ type phase struct {
 	// processes), this load generator, and everything else on the machine.
 	AppCPU, PGCPU, LoadCPU, OtherCPU float64
 	RSSMB, HWMMB                     float64 // the app's peak VmRSS sampled, and VmHWM
+	// Slow answers (over the p99 target) and when the first and last of
+	// them were sent: a tail that comes from one stall shows as a short
+	// window, to be matched with what the app and its jobs did then.
+	Slow     int       `json:"slow"`
+	SlowFrom time.Time `json:"slow_from,omitzero"`
+	SlowTo   time.Time `json:"slow_to,omitzero"`
 }
 
 type pageResult struct {
@@ -122,6 +131,31 @@ type report struct {
 	Compare []check `json:"compare_targets,omitempty"`
 }
 
+// settleBusy and settleMax: measuring starts once the machine has been
+// less than settleBusy busy (all cores) for a second, or after settleMax.
+const (
+	settleBusy = 0.15
+	settleMax  = 2 * time.Minute
+)
+
+// settle waits until the machine has been less than busy (a fraction of
+// all cores) for a whole second, or max has passed (ok false).
+func settle(ctx context.Context, busy float64, max time.Duration) (took time.Duration, ok bool) {
+	start := time.Now()
+	for time.Since(start) < max {
+		before, t0 := machineBusy(), time.Now()
+		select {
+		case <-ctx.Done():
+			return time.Since(start), false
+		case <-time.After(time.Second):
+		}
+		if float64(machineBusy()-before) < busy*float64(runtime.NumCPU())*float64(time.Since(t0)) {
+			return time.Since(start), true
+		}
+	}
+	return time.Since(start), false
+}
+
 // measure starts the app on the data set and measures every page.
 func measure(ctx context.Context, o options, srv *server, ds dataSet, stdout io.Writer) (runResult, error) {
 	res := runResult{DataSet: ds, LoadBefore: loadAvg()}
@@ -140,6 +174,12 @@ func measure(ctx context.Context, o options, srv *server, ds dataSet, stdout io.
 	}
 	fmt.Fprintf(stdout, "app pid %d at %s; signed in %d times as %s; load average %s\n",
 		a.pid(), a.base, len(cookies), ds.Largest.AdminEmail, res.LoadBefore)
+	// Steady state: the jobs an app runs when it starts (each firm's first
+	// SLA scan, the daily alert scan, the rollup refresh) finish first; the
+	// periodic ones keep running while pages are measured.
+	quiet, ok := settle(ctx, settleBusy, settleMax)
+	fmt.Fprintf(stdout, "start-up jobs: machine quiet (< %.0f%% busy for 1 s) after %s%s\n", settleBusy*100,
+		quiet.Round(100*time.Millisecond), map[bool]string{false: " (gave up waiting)", true: ""}[ok])
 	list := append(slices.Clone(pages), o.extra...)
 	var only map[string]bool
 	if o.only != "" {
@@ -296,6 +336,15 @@ func attack(ctx context.Context, tr vegeta.Targeter, rate, workers int, d time.D
 		}
 		ph.Requests++
 		lat = append(lat, r.Latency)
+		if r.Latency > targetP99Duration {
+			if ph.Slow == 0 || r.Timestamp.Before(ph.SlowFrom) {
+				ph.SlowFrom = r.Timestamp
+			}
+			if r.Timestamp.After(ph.SlowTo) {
+				ph.SlowTo = r.Timestamp
+			}
+			ph.Slow++
+		}
 		switch {
 		case r.Code == http.StatusOK:
 			ph.OK++
@@ -378,6 +427,10 @@ func printRun(w io.Writer, rep report, run runResult) {
 	for _, p := range run.Pages {
 		if p.RateSkipped != "" {
 			fmt.Fprintf(w, "   %s: constant rate %s\n", p.Name, p.RateSkipped)
+		}
+		if r := p.Rate; r.Slow > 0 {
+			fmt.Fprintf(w, "   %s: %d of %d answers at %d req/s took over %s, sent from %s to %s\n", p.Name, r.Slow, r.Requests,
+				rep.Rate, targetP99Duration, r.SlowFrom.UTC().Format("15:04:05.000"), r.SlowTo.UTC().Format("15:04:05.000"))
 		}
 		for _, ph := range []phase{p.Max, p.Rate} {
 			for e, n := range ph.Errors {

@@ -72,6 +72,10 @@ func TestSLAScan(t *testing.T) {
 	require.Equal(t, 1, f.count(`SELECT count(*) FROM sla_breaches WHERE referral_id = $1 AND clock = 'first_response'
 		AND partner_id = $2 AND reminded_at IS NOT NULL`, r.ID, p))
 	require.Len(t, f.emails("SLA missed: "+r.Ref()), 1)
+	// The scan brought the partner's rollups up to date itself.
+	require.Equal(t, 0, f.count(`SELECT count(*) FROM rollup_dirty WHERE tenant_id = $1`, f.tenant))
+	require.Equal(t, 1, f.count(`SELECT coalesce(sum(sla_ours), 0) FROM partner_months WHERE tenant_id = $1 AND partner_id = $2`,
+		f.tenant, p))
 	require.Equal(t, []uuid.UUID{r.ID}, f.list(referral.Filter{Breached: true}, late))
 	require.Equal(t, []uuid.UUID{r.ID}, f.list(referral.Filter{AtRisk: true}, late))
 	require.True(t, f.get(r.ID).Breached(late))
