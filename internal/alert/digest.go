@@ -56,7 +56,8 @@ func Digest(ctx context.Context, tx pgx.Tx, out *notify.Outbox, f Firm, now time
 		return res, err
 	}
 	as, err := query(ctx, tx, selectAlerts+` WHERE a.tenant_id = $1 AND a.id = ANY($2)
-		ORDER BY array_position($3::text[], a.kind), lower(p.name), a.created_at`, f.ID, ids, Kinds)
+		ORDER BY array_position($3::text[], a.kind),
+			lower((SELECT p.name FROM partners p WHERE p.tenant_id = a.tenant_id AND p.id = a.partner_id)), a.created_at`, f.ID, ids, Kinds)
 	if err != nil {
 		return res, err
 	}

@@ -18,9 +18,13 @@ import (
 // and the API. Any staff role may read alerts; partners never see them
 // (the table is staff-only under Row-Level Security).
 
-const selectAlerts = `SELECT a.id, a.kind, a.partner_id, coalesce(p.name, ''), a.key, a.message, a.details,
-	a.created_at, a.updated_at, a.resolved_at, a.emailed_at
-FROM alerts a LEFT JOIN partners p ON p.tenant_id = a.tenant_id AND p.id = a.partner_id`
+// The partner's name is looked up per alert listed, after the sort and
+// limit, not joined before them: the dashboard's card sorted a firm's
+// hundred open alerts joined to its hundred partners on every view.
+const selectAlerts = `SELECT a.id, a.kind, a.partner_id,
+	coalesce((SELECT p.name FROM partners p WHERE p.tenant_id = a.tenant_id AND p.id = a.partner_id), ''),
+	a.key, a.message, a.details, a.created_at, a.updated_at, a.resolved_at, a.emailed_at
+FROM alerts a`
 
 func query(ctx context.Context, q db.Querier, sql string, args ...any) ([]Alert, error) {
 	rows, err := q.Query(ctx, sql, args...)

@@ -175,6 +175,10 @@ func seedTwoFirms(t *testing.T, d *db.DB) (a, b uuid.UUID) {
 			if err != nil {
 				return err
 			}
+			// 00016_sla_scan_marks: the firm's last SLA scan.
+			if _, err := tx.Exec(ctx, `INSERT INTO sla_scan_marks (tenant_id, scanned_at) VALUES ($1, now())`, id); err != nil {
+				return err
+			}
 			// 00014_api_rate_limits: the token's current window.
 			if _, err := tx.Exec(ctx, `INSERT INTO api_rate_limits (tenant_id, token_id, window_start, requests)
 				VALUES ($1, $2, now(), 1)`, id, tok.ID); err != nil {
