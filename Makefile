@@ -26,12 +26,14 @@ run_flag = $(if $(RUN),-run '$(RUN)')
 
 # The HTTP bench (make bench-http; cmd/benchload): the data set's size, the
 # comparison size, the constant rate, how long each measurement lasts,
-# connections of the max-throughput loop, pages (comma-separated names).
+# connections of the max-throughput loop, constant-rate rounds of the issue-7
+# pages (scorecard, program), pages (comma-separated names).
 BENCH_REFERRALS ?= 1000000
 BENCH_COMPARE ?= 100000
 BENCH_RATE ?= 300
 BENCH_DURATION ?= 10s
 BENCH_WORKERS ?= 8
+BENCH_ROUNDS ?= 3
 BENCH_PAGES ?=
 
 .PHONY: help run test e2e bench bench-http fuzz generate check-generated lint build db-reset clean
@@ -44,7 +46,8 @@ help: ## Show this list of targets
 	@echo "Variables: PKG=./internal/server/ RUN=TestName (test, bench), TEST_TIMEOUT=$(TEST_TIMEOUT), FUZZTIME=$(FUZZTIME), BENCHTIME=$(BENCHTIME)."
 	@echo "TEST_DATABASE_URL=postgres://… runs the tests on that server instead of a throwaway one."
 	@echo "bench-http: BENCH_REFERRALS=$(BENCH_REFERRALS) BENCH_COMPARE=$(BENCH_COMPARE) (0: measure one size) BENCH_RATE=$(BENCH_RATE) (req/s)"
-	@echo "  BENCH_DURATION=$(BENCH_DURATION) (each measurement) BENCH_WORKERS=$(BENCH_WORKERS) BENCH_PAGES=ceiling,dashboard,… (default all)."
+	@echo "  BENCH_DURATION=$(BENCH_DURATION) (each measurement) BENCH_WORKERS=$(BENCH_WORKERS) BENCH_ROUNDS=$(BENCH_ROUNDS) (constant-rate rounds of the target pages)"
+	@echo "  BENCH_PAGES=ceiling,dashboard,… (default all)."
 
 run: ## Run the app with the demo firms at http://localhost:8080 (own PostgreSQL under .data)
 	$(GO) run ./cmd/allyway dev
@@ -67,7 +70,7 @@ bench: ## Go benchmarks (throwaway PostgreSQL), then bench-http; PKG= or RUN= ru
 bench-http: ## Pages under HTTP load (vegeta) on the scale data set, as ratios of the ceiling page (BENCH_* variables)
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/allyway ./cmd/allyway
 	$(GO) run ./cmd/benchload -app bin/allyway -referrals $(BENCH_REFERRALS) -compare $(BENCH_COMPARE) \
-		-rate $(BENCH_RATE) -duration $(BENCH_DURATION) -workers $(BENCH_WORKERS) $(if $(BENCH_PAGES),-pages '$(BENCH_PAGES)')
+		-rate $(BENCH_RATE) -duration $(BENCH_DURATION) -workers $(BENCH_WORKERS) -rounds $(BENCH_ROUNDS) $(if $(BENCH_PAGES),-pages '$(BENCH_PAGES)')
 
 fuzz: ## Run each Fuzz* target for FUZZTIME (30s) each
 	FUZZTIME=$(FUZZTIME) $(WITH_PG) scripts/fuzz.sh $(PKG)

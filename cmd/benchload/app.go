@@ -26,12 +26,13 @@ import (
 // app is the allyway server under test, a subprocess: its memory and CPU
 // are its own, not the load generator's.
 type app struct {
-	cmd     *exec.Cmd
-	base    string // http://127.0.0.1:port
-	mu      sync.Mutex
-	errs    []string // error lines it logged (the first few)
-	errN    int
-	stopped chan error
+	cmd      *exec.Cmd
+	base     string // http://127.0.0.1:port
+	mu       sync.Mutex
+	errs     []string // error lines it logged (the first few)
+	errN     int
+	stopped  chan error
+	stopOnce sync.Once
 }
 
 // startApp runs `allyway serve` on the data set with the bench routes on.
@@ -118,15 +119,17 @@ func (a *app) errors() []string {
 
 func (a *app) pid() int { return a.cmd.Process.Pid }
 
-// stop ends the app gracefully (SIGTERM), or kills it after 30s.
+// stop ends the app gracefully (SIGTERM), or kills it after 30s; once.
 func (a *app) stop() {
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.stopped:
-	case <-time.After(30 * time.Second):
-		_ = a.cmd.Process.Kill()
-		<-a.stopped
-	}
+	a.stopOnce.Do(func() {
+		_ = a.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-a.stopped:
+		case <-time.After(30 * time.Second):
+			_ = a.cmd.Process.Kill()
+			<-a.stopped
+		}
+	})
 }
 
 // login signs in through the login form as a real browser would (GET the

@@ -2,7 +2,7 @@
 // app's pages under load against the scale data set, for the firm with the
 // most referrals, with a signed-in session, from loopback.
 //
-// For each size (BENCH_COMPARE, default 100,000 referrals, then
+// For each size (BENCH_COMPARE, default 100,000 referrals, and
 // BENCH_REFERRALS, default 1,000,000) it:
 //
 //  1. makes sure the database allyway_scale_f…_p…_r…_y… exists, migrated
@@ -14,7 +14,10 @@
 //     (ALLYWAY_BENCH_ROUTES=1) and signs in through the real login form,
 //     as the largest firm's admin, several times (one session per
 //     connection, as distinct users would);
-//  3. for each page (the ceiling page first; see pages in load.go): warms
+//  3. once both apps run (one per size) and the machine is quiet after
+//     their start-up jobs, for each page (the ceiling page first; see
+//     pages in load.go), on the smaller size and then on the larger
+//     (interleaved, so both sizes are measured under the same conditions): warms
 //     up, then (a) a closed loop of -workers connections as fast as the app
 //     answers for -duration (the page's throughput), then (b) a constant
 //     -rate requests per second for -duration (vegeta's constant pacer: an
@@ -57,6 +60,7 @@ type options struct {
 	firms, partners, years    int
 	duration, warmup          time.Duration
 	rate, workers, sessions   int
+	rounds                    int
 	app, dataDir, out         string
 	dbURL, appDBURL, logLevel string
 	only                      string // page names to run (comma-separated; empty: all)
@@ -99,6 +103,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.DurationVar(&o.warmup, "warmup", envDur("BENCH_WARMUP", 2*time.Second), "warm-up before each page (BENCH_WARMUP)")
 	fs.IntVar(&o.rate, "rate", envInt("BENCH_RATE", 300), "the constant request rate, per second (BENCH_RATE)")
 	fs.IntVar(&o.workers, "workers", envInt("BENCH_WORKERS", 8), "connections of the max-throughput loop (BENCH_WORKERS)")
+	fs.IntVar(&o.rounds, "rounds", envInt("BENCH_ROUNDS", 3), "constant-rate rounds of the target pages per size; their medians' median is compared (BENCH_ROUNDS)")
 	fs.IntVar(&o.sessions, "sessions", envInt("BENCH_SESSIONS", 16), "signed-in sessions the requests take turns with (BENCH_SESSIONS)")
 	fs.StringVar(&o.app, "app", env("BENCH_APP", "bin/allyway"), "the allyway binary to run (BENCH_APP)")
 	fs.StringVar(&o.dataDir, "data", env("BENCH_DATA_DIR", ".data/scale"), "where the private PostgreSQL cluster and results live (BENCH_DATA_DIR)")
@@ -122,8 +127,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	switch {
 	case o.referrals < 1:
 		return o, errors.New("-referrals must be positive")
-	case o.rate < 1 || o.workers < 1 || o.sessions < 1:
-		return o, errors.New("-rate, -workers and -sessions must be positive")
+	case o.rate < 1 || o.workers < 1 || o.sessions < 1 || o.rounds < 1:
+		return o, errors.New("-rate, -workers, -sessions and -rounds must be positive")
 	case o.duration < time.Second:
 		return o, errors.New("-duration must be at least 1s")
 	case o.dbURL != "" && o.appDBURL == "":
@@ -153,23 +158,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	rep := report{Started: time.Now(), CPUs: numCPU(), Rate: o.rate, Workers: o.workers, Duration: o.duration.String(),
 		Firms: o.firms, Partners: o.partners, Years: o.years, PostgreSQL: srv.describe, LogLevel: o.logLevel}
+	var sets []dataSet
 	for _, n := range sizes {
 		ds, err := srv.dataSet(ctx, o, n, stdout)
 		if err != nil {
 			return err
 		}
-		if o.seedOnly {
-			continue
-		}
-		run, err := measure(ctx, o, srv, ds, stdout)
-		if err != nil {
-			return err
-		}
-		rep.Runs = append(rep.Runs, run)
-		printRun(stdout, rep, run)
+		sets = append(sets, ds)
 	}
 	if o.seedOnly {
 		return nil
+	}
+	var subs []*subject
+	defer func() {
+		for _, sub := range subs {
+			sub.app.stop()
+		}
+	}()
+	for _, ds := range sets {
+		sub, err := prepare(ctx, o, ds, stdout)
+		if err != nil {
+			return err
+		}
+		subs = append(subs, sub)
+	}
+	if err := measureAll(ctx, o, srv, subs, stdout); err != nil {
+		return err
+	}
+	for _, sub := range subs {
+		run := finish(o, sub, stdout)
+		rep.Runs = append(rep.Runs, run)
+		printRun(stdout, rep, run)
 	}
 	rep.Compare = compareChecks(o.rate, rep.Runs)
 	printComparison(stdout, rep)
