@@ -62,6 +62,18 @@ func (w *world) snapshot(tenantID uuid.UUID) string {
 	return b.String()
 }
 
+// demoWorld is a world with the demo seeded, and Northwind's id.
+func demoWorld(t *testing.T) (*world, uuid.UUID) {
+	t.Helper()
+	w := newWorld(t)
+	ctx := context.Background()
+	_, err := seed.Demo(ctx, w.db, auth.NewHasher(1), "http://x")
+	require.NoError(t, err)
+	var nw uuid.UUID
+	require.NoError(t, w.owner.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = 'northwind'`).Scan(&nw))
+	return w, nw
+}
+
 func (w *world) exec(tenantID uuid.UUID, sql string, args ...any) {
 	w.t.Helper()
 	require.NoError(w.t, w.db.InTenant(context.Background(), tenantID, func(tx pgx.Tx) error {
@@ -86,12 +98,8 @@ func (w *world) refresh(tenantID uuid.UUID) int {
 // the app does — as the app role, so the marks come only from the
 // triggers — refreshes again, and compares with a rebuild from raw data.
 func TestRebuildEqualsIncremental(t *testing.T) {
-	w := newWorld(t)
+	w, nw := demoWorld(t)
 	ctx := context.Background()
-	_, err := seed.Demo(ctx, w.db, auth.NewHasher(1), "http://x")
-	require.NoError(t, err)
-	var nw uuid.UUID
-	require.NoError(t, w.owner.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = 'northwind'`).Scan(&nw))
 
 	require.Positive(t, w.refresh(nw), "seeding marked the partners")
 	require.Zero(t, w.refresh(nw), "a second refresh has nothing to do")
@@ -299,12 +307,8 @@ func date(s string) time.Time {
 // behind it; the job's Refresh does wait, so two never rewrite the firm's
 // months at once.
 func TestFreshDoesNotWaitForAnotherRefresh(t *testing.T) {
-	w := newWorld(t)
+	w, nw := demoWorld(t)
 	ctx := context.Background()
-	_, err := seed.Demo(ctx, w.db, auth.NewHasher(1), "http://x")
-	require.NoError(t, err)
-	var nw uuid.UUID
-	require.NoError(t, w.owner.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = 'northwind'`).Scan(&nw))
 	w.refresh(nw)
 	w.exec(nw, `UPDATE referrals SET fit = 'poor' WHERE tenant_id = $1
 		AND id = (SELECT id FROM referrals WHERE tenant_id = $1 AND closed_at IS NOT NULL ORDER BY number LIMIT 1)`, nw)
