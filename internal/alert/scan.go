@@ -40,9 +40,8 @@ func (r *Result) add(o Result) {
 // another transaction is scanning the firm, it does nothing (Skipped).
 // Called by the daily job and by staff who run the checks by hand.
 func Scan(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, now time.Time) (Result, error) {
-	var locked bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended('alert_scan:' || $1::text, 0))`,
-		tenantID).Scan(&locked); err != nil {
+	locked, err := db.TryXactLock(ctx, tx, "alert_scan:"+tenantID.String())
+	if err != nil {
 		return Result{}, fmt.Errorf("alert: lock: %w", err)
 	}
 	if !locked {

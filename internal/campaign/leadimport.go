@@ -244,9 +244,7 @@ func ExistingEmails(ctx context.Context, q db.Querier, tenantID, campaignID uuid
 
 // LockImport serialises imports into one campaign (a double-click imports once).
 func LockImport(ctx context.Context, q db.Querier, tenantID, campaignID uuid.UUID) error {
-	_, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
-		"campaign_import:"+tenantID.String()+":"+campaignID.String())
-	return err
+	return db.XactLock(ctx, q, "campaign_import:"+tenantID.String()+":"+campaignID.String())
 }
 
 // ApplyImport writes the plan's new rows as leads owned by owner (nil: us)

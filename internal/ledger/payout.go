@@ -196,7 +196,7 @@ type Receivable struct {
 // lockPayouts serialises the firm's review and payout writes for the rest
 // of tx.
 func lockPayouts(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('payouts:' || $1::text, 0))`, tenantID); err != nil {
+	if err := db.XactLock(ctx, tx, "payouts:"+tenantID.String()); err != nil {
 		return apperr.Internal(err)
 	}
 	return nil

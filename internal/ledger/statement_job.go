@@ -77,8 +77,7 @@ func GenerateStatements(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, qt Q
 	if !qt.End().Before(today) {
 		return res, ErrQuarterNotOver
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('statements:' || $1::text || ':' || $2::text, 0))`,
-		tenantID, qt.String()); err != nil {
+	if err := db.XactLock(ctx, tx, "statements:"+tenantID.String()+":"+qt.String()); err != nil {
 		return res, apperr.Internal(err)
 	}
 	firmName, slug, err := firmNames(ctx, tx, tenantID)

@@ -84,7 +84,7 @@ func (in *StepInput) Validate() error {
 // steps yet. Steps are deactivated, never deleted, so a firm with any step
 // has had its defaults. Idempotent and safe under concurrent calls.
 func SetUpFirm(ctx context.Context, q db.Querier, tenantID uuid.UUID) error {
-	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('onboarding_defaults:' || $1::uuid::text, 0))`, tenantID); err != nil {
+	if err := db.XactLock(ctx, q, "onboarding_defaults:"+tenantID.String()); err != nil {
 		return err
 	}
 	var has bool

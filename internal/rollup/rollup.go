@@ -57,9 +57,9 @@ func lock(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, wait bool) (bool, 
 	got := true
 	var err error
 	if wait {
-		_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7217))`, key)
+		err = db.XactLock(ctx, tx, key)
 	} else {
-		err = tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7217))`, key).Scan(&got)
+		got, err = db.TryXactLock(ctx, tx, key)
 	}
 	if err != nil {
 		return false, fmt.Errorf("rollup: lock: %w", err)

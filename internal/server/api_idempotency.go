@@ -82,8 +82,7 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request, raw []byte, f
 		var res storedResponse
 		replayed := false
 		err := s.inAPI(r, func(tx pgx.Tx, ac *apiCtx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
-				"api_idempotency:"+ac.Tenant.ID.String()+":"+key); err != nil {
+			if err := db.XactLock(ctx, tx, "api_idempotency:"+ac.Tenant.ID.String()+":"+key); err != nil {
 				return err
 			}
 			prev, found, err := lookupIdempotencyKey(ctx, tx, ac.Tenant.ID, key)

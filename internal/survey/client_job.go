@@ -170,9 +170,7 @@ type due struct {
 // and returns how many it sent. out queues the emails in tx; baseURL makes
 // the links absolute. Each survey sent is audited (client_survey.sent).
 func SendDue(ctx context.Context, tx pgx.Tx, out *notify.Outbox, f Firm, now time.Time, baseURL string) (int, error) {
-	var got bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`,
-		"client_surveys/"+f.ID.String()).Scan(&got); err != nil || !got {
+	if got, err := db.TryXactLock(ctx, tx, "client_surveys/"+f.ID.String()); err != nil || !got {
 		return 0, err
 	}
 	loc, err := Location(ctx, tx, f.ID)
